@@ -1,0 +1,77 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_ERROR_HPP
+#define CFMAIL_ERROR_HPP
+
+/// @file error.hpp
+/// The exception thrown by the throwing overloads, and questions to ask of a failure.
+/// The error codes themselves are in error_code.hpp, included here.
+
+#include <cfmail/config.hpp>
+#include <cfmail/diagnostics.hpp>
+#include <cfmail/error_code.hpp>
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <string>
+#include <type_traits>
+
+namespace cfmail {
+
+/// True when the API said to slow down: HTTP 429 or Cloudflare code 10004.
+CFMAIL_DECL bool is_rate_limited(const boost::system::error_code& ec,
+                                 const diagnostics& diag) noexcept;
+
+/// True when the credentials were rejected or lack a permission: HTTP 401 or 403, or one of
+/// Cloudflare's authentication codes (10101, 10102, 10103, 10105, 6003, 6103), or no
+/// credentials at all.
+CFMAIL_DECL bool is_auth_failure(const boost::system::error_code& ec,
+                                 const diagnostics& diag) noexcept;
+
+/// True when the request itself was at fault: rejected locally (error::invalid_request) or
+/// answered with HTTP 400.
+CFMAIL_DECL bool is_bad_request(const boost::system::error_code& ec,
+                                const diagnostics& diag) noexcept;
+
+/// False only when cfmail knows that the API did not send the email: an API error with a
+/// Cloudflare envelope, an invalid request, a failure before the request was written. True on
+/// success, for error::outcome_unknown, error::bad_response and error::response_too_large, and
+/// for a cancellation that came after a request was written.
+CFMAIL_DECL bool may_have_been_sent(const boost::system::error_code& ec,
+                                    const diagnostics& diag) noexcept;
+
+/// Thrown by the throwing overloads: the error code plus the full diagnostics of the send.
+/// `what()` names the error, the HTTP status, the `cf-ray` id and every Cloudflare error, never
+/// a credential.
+class api_error : public boost::system::system_error {
+public:
+    /// Builds the exception from the error and the diagnostics of the failed send.
+    CFMAIL_DECL api_error(boost::system::error_code ec, diagnostics diag);
+
+    /// Everything known about the failed send.
+    const diagnostics& diag() const noexcept { return diag_; }
+
+    /// True when the API said to slow down (HTTP 429 or Cloudflare code 10004).
+    bool rate_limited() const noexcept { return is_rate_limited(code(), diag_); }
+    /// True when the credentials were rejected or lack the permission (401/403).
+    bool auth_failure() const noexcept { return is_auth_failure(code(), diag_); }
+    /// True when the request itself was at fault (invalid locally, or HTTP 400).
+    bool bad_request() const noexcept { return is_bad_request(code(), diag_); }
+    /// False only when cfmail knows that nothing was sent.
+    bool may_have_been_sent() const noexcept { return cfmail::may_have_been_sent(code(), diag_); }
+
+    /// `cfmail: <error message>: <diagnostics>`; never a credential.
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    diagnostics diag_;
+    std::string what_;
+};
+
+} // namespace cfmail
+
+#ifdef CFMAIL_HEADER_ONLY
+#include <cfmail/impl/error.ipp>
+#endif
+
+#endif

@@ -1,0 +1,60 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_OPTIONS_HPP
+#define CFMAIL_OPTIONS_HPP
+
+/// @file options.hpp
+/// What a client can be configured with: endpoint, limits, retry policy, user agent.
+
+#include <cfmail/config.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace cfmail {
+
+/// When and how a failed attempt is repeated. Sending email is not idempotent and the API has
+/// no idempotency key, so by default only attempts that provably sent nothing are repeated:
+/// a failure before the request was written, HTTP 429, and HTTP 500 with a Cloudflare error
+/// envelope (which the API documents as "nothing sent").
+struct retry_policy {
+    /// Retries after the first attempt; 0 disables retries.
+    unsigned max_retries = 2;
+    /// Backoff before the first retry; doubles for each further one.
+    std::chrono::milliseconds initial_backoff{500};
+    /// Upper bound of the backoff.
+    std::chrono::milliseconds max_backoff{8000};
+    /// Fraction (0..1) by which each backoff is randomly shortened, to spread retries.
+    double jitter = 0.25;
+    /// The longest `Retry-After` honoured. A 429 that asks for longer is reported at once
+    /// instead of waited for.
+    std::chrono::milliseconds max_retry_after{60000};
+    /// Also retry when the outcome is unknown (timeout or reset after the request was written,
+    /// 502/503/504 without an envelope). This can send the same email twice: opt in only when
+    /// a duplicate is better than a loss.
+    bool retry_outcome_unknown = false;
+};
+
+/// The largest message the API accepts at all (to verified destination addresses).
+inline constexpr std::size_t max_message_size_limit = 25u * 1024u * 1024u;
+
+/// Options of a basic_client. The defaults fit the public API.
+struct client_options {
+    /// The API's base URL. `https` is required; plain `http` is accepted only for a loopback
+    /// host (127.0.0.0/8, ::1, localhost), so credentials never cross a network in clear.
+    /// A trailing `/` is fine.
+    std::string base_url = "https://api.cloudflare.com/client/v4";
+    /// Sent as `User-Agent`.
+    std::string user_agent = "cfmail/" CFMAIL_VERSION_STRING;
+    /// Most recipients in one request; the API allows 50.
+    std::size_t max_recipients = 50;
+    /// Largest MIME message in bytes; the API allows 5 MiB, and up to 25 MiB
+    /// (max_message_size_limit) for verified destination addresses. Larger values are capped.
+    std::size_t max_message_size = 5u * 1024u * 1024u;
+    /// When to retry.
+    cfmail::retry_policy retry;
+};
+
+} // namespace cfmail
+
+#endif

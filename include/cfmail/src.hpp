@@ -1,0 +1,22 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_SRC_HPP
+#define CFMAIL_SRC_HPP
+
+/// @file src.hpp
+/// With CFMAIL_SEPARATE_COMPILATION defined everywhere, include this header in exactly one
+/// translation unit to compile cfmail's non-template code there.
+
+#ifndef CFMAIL_SEPARATE_COMPILATION
+#error "Define CFMAIL_SEPARATE_COMPILATION in every translation unit to use cfmail/src.hpp"
+#endif
+
+#include <cfmail/impl/credentials.ipp>
+#include <cfmail/impl/diagnostics.ipp>
+#include <cfmail/impl/envelope.ipp>
+#include <cfmail/impl/error.ipp>
+#include <cfmail/impl/error_code.ipp>
+#include <cfmail/impl/http_message.ipp>
+#include <cfmail/impl/send_algorithm.ipp>
+#include <cfmail/impl/types.ipp>
+
+#endif

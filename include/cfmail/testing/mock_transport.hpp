@@ -1,0 +1,252 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_TESTING_MOCK_TRANSPORT_HPP
+#define CFMAIL_TESTING_MOCK_TRANSPORT_HPP
+
+/// @file mock_transport.hpp
+/// A scripted transport for testing code that sends email, without a network or a test
+/// framework.
+
+#include <cfmail/http_message.hpp>
+#include <cfmail/types.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cfmail::testing {
+
+/// One scripted exchange: an answer, or a transport failure.
+struct scripted_exchange {
+    /// HTTP status of the answer (ignored when `error` is set).
+    unsigned status = 200;
+    /// Header fields of the answer, e.g. `{"Retry-After", "2"}`, `{"cf-ray", "..."}`.
+    std::vector<http_header> headers;
+    /// Body of the answer.
+    std::string body;
+    /// When set, the exchange fails with this error instead of answering.
+    boost::system::error_code error;
+    /// With `error`: whether the request had been written when the failure happened.
+    bool request_written = false;
+    /// Never answers: an asynchronous exchange waits until cancelled (then fails with
+    /// `operation_aborted`); a blocking one fails with `timed_out` after writing.
+    bool stall = false;
+};
+
+/// A transport that plays back scripted exchanges in order and records every request.
+///
+/// Copies share one script and one record, so a test keeps a copy, gives another to the
+/// client, and inspects requests() afterwards. Satisfies sync_transport and async_transport;
+/// asynchronous exchanges complete through `asio::post`, never inline, and a stalled one
+/// honours terminal cancellation. When the script is exhausted an exchange fails with
+/// `boost::asio::error::no_data` before the request is written.
+///
+/// Thread safety: distinct objects, safe; shared objects (and copies), unsafe.
+class mock_transport {
+public:
+    /// The executor asynchronous exchanges complete on.
+    using executor_type = boost::asio::any_io_executor;
+
+    /// A mock for blocking use only (async_round_trip needs an executor).
+    mock_transport()
+        : state_(std::make_shared<state>()) {}
+
+    /// A mock whose asynchronous exchanges complete on `ex`.
+    explicit mock_transport(executor_type ex)
+        : state_(std::make_shared<state>()) {
+        state_->executor = std::move(ex);
+    }
+
+    /// The executor given at construction.
+    executor_type get_executor() const noexcept { return state_->executor; }
+
+    /// Appends a scripted exchange.
+    mock_transport& push(scripted_exchange exchange) {
+        state_->script.push_back(std::move(exchange));
+        return *this;
+    }
+
+    /// Appends an answer with `status`, `body` and `headers`.
+    mock_transport& respond(unsigned status, std::string body,
+                            std::vector<http_header> headers = {}) {
+        scripted_exchange exchange;
+        exchange.status = status;
+        exchange.headers = std::move(headers);
+        exchange.body = std::move(body);
+        return push(std::move(exchange));
+    }
+
+    /// Appends a `200` answer whose envelope carries `result`.
+    mock_transport& respond_success(const send_raw_result& result) {
+        return respond(200, success_body(result));
+    }
+
+    /// Appends an answer with `status` and an error envelope holding `code` and `message`.
+    mock_transport& respond_error(unsigned status, std::int64_t code, std::string message,
+                                  std::vector<http_header> headers = {}) {
+        return respond(status, error_body(code, message), std::move(headers));
+    }
+
+    /// Appends a failure before the request was written (e.g. connection refused).
+    mock_transport& fail_before_write(boost::system::error_code ec) {
+        scripted_exchange exchange;
+        exchange.error = ec;
+        return push(std::move(exchange));
+    }
+
+    /// Appends a failure after the request was written (e.g. a reset, a timeout).
+    mock_transport& fail_after_write(boost::system::error_code ec) {
+        scripted_exchange exchange;
+        exchange.error = ec;
+        exchange.request_written = true;
+        return push(std::move(exchange));
+    }
+
+    /// Appends an exchange that never answers.
+    mock_transport& stall() {
+        scripted_exchange exchange;
+        exchange.stall = true;
+        return push(std::move(exchange));
+    }
+
+    /// Every request received so far, in order.
+    const std::vector<http_request>& requests() const noexcept { return state_->requests; }
+
+    /// Scripted exchanges not played yet.
+    std::size_t pending() const noexcept { return state_->script.size(); }
+
+    /// A success envelope around `result`, as the API sends it.
+    static std::string success_body(const send_raw_result& result) {
+        auto list = [](const std::vector<std::string>& addresses) {
+            boost::json::array out;
+            for (const auto& a : addresses)
+                out.emplace_back(a);
+            return out;
+        };
+        boost::json::object r;
+        r["delivered"] = list(result.delivered);
+        r["permanent_bounces"] = list(result.permanent_bounces);
+        r["queued"] = list(result.queued);
+        if (!result.suppressed_recipients.empty())
+            r["suppressed_recipients"] = list(result.suppressed_recipients);
+        if (!result.message_id.empty())
+            r["message_id"] = result.message_id;
+        boost::json::object env;
+        env["success"] = true;
+        env["errors"] = boost::json::array();
+        env["messages"] = boost::json::array();
+        env["result"] = std::move(r);
+        return boost::json::serialize(env);
+    }
+
+    /// An error envelope with one entry.
+    static std::string error_body(std::int64_t code, std::string_view message) {
+        boost::json::object entry;
+        entry["code"] = code;
+        entry["message"] = message;
+        boost::json::object env;
+        env["success"] = false;
+        env["errors"] = boost::json::array{std::move(entry)};
+        env["messages"] = boost::json::array();
+        env["result"] = nullptr;
+        return boost::json::serialize(env);
+    }
+
+    /// Plays the next scripted exchange (sync_transport).
+    void round_trip(const http_request& req, http_response& resp, boost::system::error_code& ec) {
+        ec = play(req, resp);
+        if (ec == stalled) {
+            resp.request_written = true;
+            ec = boost::asio::error::timed_out;
+        }
+    }
+
+    /// Plays the next scripted exchange and completes through `asio::post` (async_transport).
+    template <class CompletionToken>
+    auto async_round_trip(const http_request& req, http_response& resp, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [](auto handler, std::shared_ptr<state> st, const http_request* request,
+               http_response* response) {
+                auto ec = play_on(*st, *request, *response);
+                if (ec != stalled) {
+                    auto ex = st->executor;
+                    boost::asio::post(ex, boost::asio::append(std::move(handler), ec));
+                    return;
+                }
+                response->request_written = true;
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                st->stalled_handler.emplace(std::move(handler));
+                if (slot.is_connected()) {
+                    std::weak_ptr<state> weak = st;
+                    slot.assign([weak](boost::asio::cancellation_type) {
+                        if (auto s = weak.lock(); s && s->stalled_handler) {
+                            auto h = std::move(*s->stalled_handler);
+                            s->stalled_handler.reset();
+                            boost::asio::post(
+                                s->executor,
+                                boost::asio::append(std::move(h),
+                                                    boost::system::error_code(
+                                                        boost::asio::error::operation_aborted)));
+                        }
+                    });
+                }
+            },
+            token, state_, &req, &resp);
+    }
+
+private:
+    struct state {
+        executor_type executor;
+        std::deque<scripted_exchange> script;
+        std::vector<http_request> requests;
+        std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
+            stalled_handler;
+    };
+
+    // Marks a stalled exchange internally; never reaches a caller.
+    static inline const boost::system::error_code stalled{boost::asio::error::would_block};
+
+    boost::system::error_code play(const http_request& req, http_response& resp) {
+        return play_on(*state_, req, resp);
+    }
+
+    static boost::system::error_code play_on(state& st, const http_request& req,
+                                             http_response& resp) {
+        st.requests.push_back(req);
+        resp.clear();
+        if (st.script.empty())
+            return boost::asio::error::no_data;
+        scripted_exchange exchange = std::move(st.script.front());
+        st.script.pop_front();
+        if (exchange.stall)
+            return stalled;
+        if (exchange.error) {
+            resp.request_written = exchange.request_written;
+            return exchange.error;
+        }
+        resp.request_written = true;
+        resp.status = exchange.status;
+        resp.headers = std::move(exchange.headers);
+        resp.body = std::move(exchange.body);
+        return {};
+    }
+
+    std::shared_ptr<state> state_;
+};
+
+} // namespace cfmail::testing
+
+#endif

@@ -1,0 +1,58 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_TYPES_HPP
+#define CFMAIL_TYPES_HPP
+
+/// @file types.hpp
+/// What a send takes and what it gives back.
+
+#include <cfmail/config.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cfmail {
+
+/// One `send_raw` call: the SMTP envelope (`from`, `recipients`) and the whole RFC 5322 message.
+/// The client only reads it; it must stay alive until the send completes.
+struct send_raw_request {
+    /// The Cloudflare account id (32 lowercase hex characters).
+    std::string account_id;
+    /// SMTP envelope sender, e.g. `sender@example.com`; printable ASCII.
+    std::string from;
+    /// SMTP envelope recipients (To, Cc and Bcc together), 1 to 50 by default.
+    std::vector<std::string> recipients;
+    /// The complete MIME message, headers and body, with CRLF line endings.
+    std::string mime_message;
+};
+
+/// The `result` of a successful `send_raw`.
+struct send_raw_result {
+    /// Addresses to which the message was delivered immediately.
+    std::vector<std::string> delivered;
+    /// Addresses for which delivery was queued: not final, such a message can still bounce.
+    std::vector<std::string> queued;
+    /// Addresses that bounced permanently.
+    std::vector<std::string> permanent_bounces;
+    /// Addresses the account's suppression list removed, when the API reports them.
+    std::vector<std::string> suppressed_recipients;
+    /// The `Message-ID` Cloudflare gave the message (e.g. `<...@domain>`); empty when absent.
+    std::string message_id;
+
+    /// Compares every field.
+    friend bool operator==(const send_raw_result&, const send_raw_result&) = default;
+};
+
+/// Reads a `send_raw` result: the address arrays (absent means empty) and `message_id`.
+/// Returns false when the value is not an object or a field has the wrong type.
+CFMAIL_DECL bool read_result(const boost::json::value& jv, send_raw_result& out);
+
+} // namespace cfmail
+
+#ifdef CFMAIL_HEADER_ONLY
+#include <cfmail/impl/types.ipp>
+#endif
+
+#endif

@@ -1,0 +1,348 @@
+// Validation and request building of the protocol core, stepped without any transport.
+#include <cfmail/credentials.hpp>
+#include <cfmail/detail/send_algorithm.hpp>
+#include <cfmail/error.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <sstream>
+#include <string>
+
+using namespace cfmail;
+using detail::next_action;
+
+namespace {
+
+const std::string account = "023e105f4ecef8ad9ca31a8372d0c353";
+const std::string simple_mime =
+    "From: sender@example.com\r\nTo: recipient@example.com\r\nSubject: Hello\r\n"
+    "Content-Type: text/plain\r\n\r\nHello, World!";
+
+send_raw_request valid_request() {
+    return {account, "sender@example.com", {"recipient@example.com"}, simple_mime};
+}
+
+// Starts a send and returns what the algorithm asked for.
+struct started {
+    detail::client_config config;
+    detail::send_algorithm algo{config};
+    diagnostics diag;
+    send_raw_request req;
+    next_action action;
+
+    explicit started(send_raw_request r, credentials creds = api_token{"secret-token"},
+                     client_options opts = {})
+        : config(std::move(creds), std::move(opts))
+        , req(std::move(r)) {
+        action = algo.start(req, diag);
+    }
+};
+
+void check_invalid(send_raw_request req, const std::string& field, client_options opts = {}) {
+    started s(std::move(req), api_token{"secret-token"}, std::move(opts));
+    BOOST_TEST(s.action.what == next_action::kind::done);
+    BOOST_TEST(s.action.ec == error::invalid_request);
+    BOOST_TEST(s.diag.detail.rfind(field, 0) == 0u,
+               "detail '" << s.diag.detail << "' should start with '" << field << "'");
+    BOOST_TEST(s.diag.attempts == 0u);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(request_building)
+
+BOOST_AUTO_TEST_CASE(target_headers_and_body) {
+    started s(valid_request());
+    BOOST_TEST_REQUIRE((s.action.what == next_action::kind::round_trip));
+    const http_request& req = s.algo.request();
+    BOOST_TEST(req.method == "POST");
+    BOOST_TEST(req.scheme == "https");
+    BOOST_TEST(req.host == "api.cloudflare.com");
+    BOOST_TEST(req.port == "443");
+    BOOST_TEST(req.target == "/client/v4/accounts/" + account + "/email/sending/send_raw");
+    BOOST_TEST(req.header("Host") == "api.cloudflare.com");
+    BOOST_TEST(req.header("Authorization") == "Bearer secret-token");
+    BOOST_TEST(req.header("X-Auth-Key").empty());
+    BOOST_TEST(req.header("X-Auth-Email").empty());
+    BOOST_TEST(req.header("Content-Type") == "application/json");
+    BOOST_TEST(req.header("Accept") == "application/json");
+    BOOST_TEST(req.header("User-Agent") == "cfmail/" CFMAIL_VERSION_STRING);
+
+    auto body = boost::json::parse(req.body).as_object();
+    BOOST_TEST(body.size() == 3u);
+    BOOST_TEST(body.at("from").as_string() == "sender@example.com");
+    BOOST_TEST(body.at("recipients").as_array().size() == 1u);
+    BOOST_TEST(body.at("recipients").at(0).as_string() == "recipient@example.com");
+    BOOST_TEST(body.at("mime_message").as_string() == simple_mime);
+}
+
+BOOST_AUTO_TEST_CASE(global_key_sends_only_the_key_scheme) {
+    started s(valid_request(), api_key{"me@example.com", "global-key"});
+    const http_request& req = s.algo.request();
+    BOOST_TEST(req.header("X-Auth-Email") == "me@example.com");
+    BOOST_TEST(req.header("X-Auth-Key") == "global-key");
+    BOOST_TEST(req.header("Authorization").empty());
+}
+
+BOOST_AUTO_TEST_CASE(body_round_trips_hostile_mime) {
+    std::string mime = "From: s@example.com\r\nSubject: =?UTF-8?B?w6k=?=\r\n\r\n"
+                       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7 \"quoted\" back\\slash "
+                       "tab\t bell\x07 nul";
+    mime.push_back('\0');
+    mime += " esc\x1b del\x7f </script> \\u0000 end\r\n";
+    auto req = valid_request();
+    req.mime_message = mime;
+    started s(req);
+    BOOST_TEST_REQUIRE((s.action.what == next_action::kind::round_trip));
+    auto body = boost::json::parse(s.algo.request().body).as_object();
+    const auto& round_tripped = body.at("mime_message").as_string();
+    BOOST_TEST(std::string(round_tripped.data(), round_tripped.size()) == mime);
+    // Control characters travel escaped, never raw.
+    BOOST_TEST(s.algo.request().body.find('\x07') == std::string::npos);
+    BOOST_TEST(s.algo.request().body.find('\0') == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(account_id_is_percent_encoded) {
+    auto req = valid_request();
+    req.account_id = "acc{1}|x";
+    started s(req);
+    BOOST_TEST_REQUIRE((s.action.what == next_action::kind::round_trip));
+    BOOST_TEST(s.algo.request().target ==
+               "/client/v4/accounts/acc%7B1%7D%7Cx/email/sending/send_raw");
+}
+
+BOOST_AUTO_TEST_CASE(base_url_forms) {
+    struct expectation {
+        const char* url;
+        const char* host;
+        const char* port;
+        const char* host_header;
+        const char* prefix;
+    };
+    const expectation cases[] = {
+        {"https://api.cloudflare.com/client/v4/", "api.cloudflare.com", "443", "api.cloudflare.com",
+         "/client/v4"},
+        {"https://mail.example.com:8443", "mail.example.com", "8443", "mail.example.com:8443", ""},
+        {"http://127.0.0.1:8080/client/v4", "127.0.0.1", "8080", "127.0.0.1:8080", "/client/v4"},
+        {"http://localhost:9/x//", "localhost", "9", "localhost:9", "/x"},
+        {"http://[::1]:7000/v4", "::1", "7000", "[::1]:7000", "/v4"},
+    };
+    for (const auto& c : cases) {
+        client_options opts;
+        opts.base_url = c.url;
+        started s(valid_request(), api_token{"t"}, opts);
+        BOOST_TEST_REQUIRE((s.action.what == next_action::kind::round_trip), c.url);
+        BOOST_TEST(s.algo.request().host == c.host);
+        BOOST_TEST(s.algo.request().port == c.port);
+        BOOST_TEST(s.algo.request().header("Host") == c.host_header);
+        BOOST_TEST(s.algo.request().target ==
+                   std::string(c.prefix) + "/accounts/" + account + "/email/sending/send_raw");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(base_url_rejections) {
+    const char* cases[] = {
+        "http://api.cloudflare.com/client/v4", // credentials in clear over a network
+        "http://10.0.0.1:8080/",
+        "ftp://example.com/",
+        "api.cloudflare.com/client/v4",
+        "https://user:pw@api.cloudflare.com/",
+        "https://api.cloudflare.com/client/v4?x=1",
+        "https://api.cloudflare.com/#frag",
+        "https:///nohost",
+        "https://example.com:0/",
+        "https://example.com:99999/",
+        "",
+    };
+    for (const char* url : cases) {
+        client_options opts;
+        opts.base_url = url;
+        started s(valid_request(), api_token{"t"}, opts);
+        BOOST_TEST(s.action.ec == error::invalid_request, url);
+        BOOST_TEST(s.diag.detail.rfind("base_url", 0) == 0u, url << ": " << s.diag.detail);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(missing_credentials_before_any_io) {
+    started s(valid_request(), credentials{});
+    BOOST_TEST(s.action.what == next_action::kind::done);
+    BOOST_TEST(s.action.ec == error::missing_credentials);
+    BOOST_TEST(s.diag.attempts == 0u);
+    BOOST_TEST(is_auth_failure(s.action.ec, s.diag));
+}
+
+BOOST_AUTO_TEST_CASE(header_injection_through_credentials_or_user_agent) {
+    started token(valid_request(), api_token{"abc\r\nX-Evil: 1"});
+    BOOST_TEST(token.action.ec == error::invalid_request);
+    BOOST_TEST(token.diag.detail.find("abc") == std::string::npos);
+    started key(valid_request(), api_key{"me@example.com", "k\n"});
+    BOOST_TEST(key.action.ec == error::invalid_request);
+    client_options opts;
+    opts.user_agent = "ua\r\nX: y";
+    started ua(valid_request(), api_token{"t"}, opts);
+    BOOST_TEST(ua.action.ec == error::invalid_request);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(validation)
+
+BOOST_AUTO_TEST_CASE(account_id_rules) {
+    for (std::string bad : {"", "a/b", "a?b", "a#b", "a%2fb", "a b", "a\tb",
+                            "a\x01"
+                            "b",
+                            "..", "a..b", ".", "a\\b"}) {
+        auto req = valid_request();
+        req.account_id = bad;
+        check_invalid(req, "account_id");
+    }
+    auto req = valid_request();
+    req.account_id = std::string(129, 'a');
+    check_invalid(req, "account_id");
+}
+
+BOOST_AUTO_TEST_CASE(address_rules) {
+    const char* bad_addresses[] = {
+        "",
+        "no-at-sign",
+        "@example.com",
+        "user@",
+        "user@exa mple.com",
+        "user\r\n@example.com",
+        "user@example.com\r\nRCPT TO:<x@y.z>",
+        "us\x01er@example.com",
+        "us\xc3\xa9r@example.com",
+        "Name <user@example.com>",
+        "user@example..com",
+        ".user@example.com",
+        "user.@example.com",
+        "\"unterminated@example.com",
+        "user@[127.0.0.1",
+    };
+    for (const char* bad : bad_addresses) {
+        auto req = valid_request();
+        req.from = bad;
+        check_invalid(req, "from");
+        req = valid_request();
+        req.recipients = {"ok@example.com", bad};
+        check_invalid(req, "recipients[1]");
+    }
+    auto req = valid_request();
+    req.from = std::string(310, 'a') + "@example.com";
+    check_invalid(req, "from");
+
+    // Forms that are valid and must pass.
+    for (const char* good :
+         {"a@example.com", "first.last+tag@sub.example.co.uk", "\"quoted local\"@example.com",
+          "x@[192.0.2.1]", "o'brien@example.ie"}) {
+        auto ok = valid_request();
+        ok.from = good;
+        ok.recipients = {good};
+        started s(ok);
+        BOOST_TEST((s.action.what == next_action::kind::round_trip), good << ": " << s.diag.detail);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(recipient_count) {
+    auto req = valid_request();
+    req.recipients.clear();
+    check_invalid(req, "recipients");
+
+    req.recipients.assign(50, "r@example.com");
+    started fifty(req);
+    BOOST_TEST((fifty.action.what == next_action::kind::round_trip));
+
+    req.recipients.assign(51, "r@example.com");
+    check_invalid(req, "recipients");
+
+    client_options opts;
+    opts.max_recipients = 3;
+    req.recipients.assign(4, "r@example.com");
+    check_invalid(req, "recipients", opts);
+}
+
+BOOST_AUTO_TEST_CASE(mime_rules) {
+    auto with_mime = [](std::string mime) {
+        auto req = valid_request();
+        req.mime_message = std::move(mime);
+        return req;
+    };
+    check_invalid(with_mime(""), "mime_message");
+    check_invalid(with_mime("just a body without headers\r\n\r\n"), "mime_message");
+    check_invalid(with_mime(": no name\r\n\r\nx"), "mime_message");
+    check_invalid(with_mime("Subject: no blank line\r\nFrom: a@b.c\r\n"), "mime_message");
+    check_invalid(with_mime("Subject: latin1 \xe9\r\n\r\nx"), "mime_message");
+    check_invalid(with_mime("Subject: overlong \xc0\xaf\r\n\r\nx"), "mime_message");
+    check_invalid(with_mime("Subject: surrogate \xed\xa0\x80\r\n\r\nx"), "mime_message");
+    check_invalid(with_mime("Subject: cut \xe2\x82"), "mime_message");
+
+    // Exactly at the default 5 MiB limit passes, one byte more fails.
+    const std::string head = "Subject: big\r\n\r\n";
+    std::string mime = head + std::string(5 * 1024 * 1024 - head.size(), 'x');
+    started at_limit(with_mime(mime));
+    BOOST_TEST((at_limit.action.what == next_action::kind::round_trip));
+    check_invalid(with_mime(mime + "x"), "mime_message");
+
+    // The limit is configurable, and capped at the API's 25 MiB.
+    client_options small;
+    small.max_message_size = 100;
+    check_invalid(with_mime(head + std::string(100, 'y')), "mime_message", small);
+    client_options huge;
+    huge.max_message_size = 100u * 1024u * 1024u;
+    check_invalid(with_mime(head + std::string(25 * 1024 * 1024, 'z')), "mime_message", huge);
+    client_options larger;
+    larger.max_message_size = 25u * 1024u * 1024u;
+    started six_mib(with_mime(head + std::string(6 * 1024 * 1024, 'w')), api_token{"t"}, larger);
+    BOOST_TEST((six_mib.action.what == next_action::kind::round_trip));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(credentials_and_secrets)
+
+BOOST_AUTO_TEST_CASE(printing_never_shows_the_secret) {
+    std::ostringstream out;
+    out << credentials(api_token{"tok-SECRET-123"}) << ' ' << api_token{"tok-SECRET-123"} << ' '
+        << credentials(api_key{"me@example.com", "key-SECRET-456"}) << ' ' << credentials{};
+    BOOST_TEST(out.str().find("SECRET") == std::string::npos);
+    BOOST_TEST(out.str().find("me@example.com") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(diagnostics_and_exception_never_show_the_secret) {
+    started s(valid_request(), api_token{"tok-SECRET-789"});
+    s.algo.response().status = 403;
+    s.algo.response().request_written = true;
+    s.algo.response().body =
+        R"({"success":false,"errors":[{"code":10102,"message":"Forbidden"}],"result":null})";
+    auto action = s.algo.resume({});
+    BOOST_TEST(action.ec == error::api_error);
+    api_error e(action.ec, s.diag);
+    BOOST_TEST(std::string(e.what()).find("SECRET") == std::string::npos);
+    BOOST_TEST(s.diag.to_string().find("SECRET") == std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("10102") != std::string::npos);
+    BOOST_TEST(e.auth_failure());
+}
+
+BOOST_AUTO_TEST_CASE(from_environment_prefers_the_token) {
+    ::setenv("CLOUDFLARE_API_TOKEN", "env-token", 1);
+    ::setenv("CLOUDFLARE_EMAIL", "me@example.com", 1);
+    ::setenv("CLOUDFLARE_API_KEY", "env-key", 1);
+    auto both = credentials::from_environment();
+    BOOST_TEST((both.scheme() == auth_scheme::token));
+    BOOST_TEST(both.token()->token == "env-token");
+
+    ::unsetenv("CLOUDFLARE_API_TOKEN");
+    auto key = credentials::from_environment();
+    BOOST_TEST((key.scheme() == auth_scheme::key));
+    BOOST_TEST(key.key()->email == "me@example.com");
+    BOOST_TEST(key.key()->key == "env-key");
+
+    ::unsetenv("CLOUDFLARE_API_KEY");
+    BOOST_TEST(credentials::from_environment().empty());
+    ::unsetenv("CLOUDFLARE_EMAIL");
+    BOOST_TEST(credentials::from_environment().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
