@@ -77,7 +77,7 @@ CFMAIL_DECL bool read_result(const boost::json::value& jv, boost::json::value& o
 namespace detail {
 /// Parses everything but `result`; hands back the `result` value (null when absent).
 CFMAIL_DECL boost::system::result<envelope<boost::json::value>>
-parse_envelope_common(std::string_view body) noexcept;
+parse_envelope_common(std::string_view body);
 } // namespace detail
 
 /// Parses a Cloudflare envelope whose `result` is a `T`. Tolerant of what the API really sends:

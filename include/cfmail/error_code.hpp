@@ -27,7 +27,8 @@ enum class error {
     invalid_request,
     /// The request was written but no usable answer came back: the email may have been sent.
     outcome_unknown,
-    /// The answer exceeded the configured cap; the connection was closed.
+    /// The answer exceeded the transport's size cap (https_options::max_response_size); the
+    /// connection was closed.
     response_too_large,
     /// No credentials were configured; nothing was sent.
     missing_credentials,

@@ -27,11 +27,11 @@ struct retry_policy {
     /// Fraction (0..1) by which each backoff is randomly shortened, to spread retries.
     double jitter = 0.25;
     /// The longest `Retry-After` honoured. A 429 that asks for longer is reported at once
-    /// instead of waited for.
+    /// instead of waited for; a retried 500 that asks for longer waits the backoff instead.
     std::chrono::milliseconds max_retry_after{60000};
     /// Also retry when the outcome is unknown (timeout or reset after the request was written,
-    /// 502/503/504 without an envelope). This can send the same email twice: opt in only when
-    /// a duplicate is better than a loss.
+    /// any 5xx without a Cloudflare error envelope). This can send the same email twice: opt in
+    /// only when a duplicate is better than a loss.
     bool retry_outcome_unknown = false;
 };
 

@@ -18,5 +18,6 @@
 #include <cfmail/impl/http_message.ipp>
 #include <cfmail/impl/send_algorithm.ipp>
 #include <cfmail/impl/types.ipp>
+#include <cfmail/transport/impl/https.ipp>
 
 #endif

@@ -311,6 +311,26 @@ BOOST_AUTO_TEST_CASE(cancel_during_retry_wait_completes_promptly) {
     BOOST_TEST(!may_have_been_sent(result_ec, diag));
 }
 
+BOOST_AUTO_TEST_CASE(cancel_while_an_answer_is_completing_is_not_lost) {
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    client_type c(mock, api_token{"tok"});
+    mock.respond_error(429, 10004, "Throttled", {{"Retry-After", "30"}});
+
+    asio::cancellation_signal signal;
+    diagnostics diag;
+    boost::system::error_code result_ec;
+    c.async_send_raw(valid_request(), diag,
+                     asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code ec,
+                                                                     auto) { result_ec = ec; }));
+    // The mock's answer is already queued: the cancellation lands before it is processed.
+    signal.emit(asio::cancellation_type::terminal);
+    const auto started = std::chrono::steady_clock::now();
+    ioc.run_for(10s);
+    BOOST_TEST(result_ec == asio::error::operation_aborted);
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+}
+
 BOOST_AUTO_TEST_CASE(awaitable_or_timer_cancels_a_stalled_exchange) {
     using namespace asio::experimental::awaitable_operators;
     asio::io_context ioc;

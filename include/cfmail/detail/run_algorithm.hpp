@@ -111,6 +111,11 @@ public:
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec) {
         next_action action = st_->algorithm.resume(ec);
+        // A cancellation that arrived while the last step was completing anyway must still end
+        // the send rather than start another wait or attempt.
+        if (action.what != next_action::kind::done &&
+            self.get_cancellation_state().cancelled() != boost::asio::cancellation_type::none)
+            action = st_->algorithm.abort();
         if (action.what == next_action::kind::done) {
             final_ec_ = action.ec;
             return complete(self);

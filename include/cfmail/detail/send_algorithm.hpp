@@ -112,6 +112,9 @@ public:
     // Continues after the last action, with its error (empty on success).
     CFMAIL_DECL next_action resume(boost::system::error_code ec);
 
+    // Ends the send with operation_aborted, after a cancellation.
+    CFMAIL_DECL next_action abort();
+
     http_request& request() noexcept { return request_; }
     http_response& response() noexcept { return response_; }
     send_raw_result& result() noexcept { return result_; }

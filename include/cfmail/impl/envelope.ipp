@@ -142,7 +142,7 @@ inline bool read_result_info(const boost::json::value& jv, result_info& out) {
 }
 
 CFMAIL_DECL boost::system::result<envelope<boost::json::value>>
-parse_envelope_common(std::string_view body) noexcept try {
+parse_envelope_common(std::string_view body) {
     boost::system::error_code ec;
     boost::json::value root = boost::json::parse(body, ec);
     if (ec)
@@ -170,8 +170,6 @@ parse_envelope_common(std::string_view body) noexcept try {
     if (auto it = obj->find("result"); it != obj->end() && !it->value().is_null())
         out.result = std::move(it->value());
     return out;
-} catch (const std::bad_alloc&) {
-    return make_error_code(boost::system::errc::not_enough_memory);
 }
 
 } // namespace detail

@@ -4,6 +4,7 @@
 
 #include <cfmail/detail/send_algorithm.hpp>
 #include <cfmail/error.hpp>
+#include <cfmail/impl/http_message.ipp>
 
 #include <boost/asio/error.hpp>
 #include <boost/json/serializer.hpp>
@@ -465,6 +466,10 @@ CFMAIL_DECL next_action send_algorithm::resume(boost::system::error_code ec) {
     return finish(error::operation_in_progress);
 }
 
+CFMAIL_DECL next_action send_algorithm::abort() {
+    return finish(boost::asio::error::operation_aborted);
+}
+
 CFMAIL_DECL next_action send_algorithm::finish(boost::system::error_code ec) {
     state_ = state::idle;
     return {next_action::kind::done, std::chrono::milliseconds(0), ec};
@@ -540,7 +545,7 @@ CFMAIL_DECL next_action send_algorithm::on_answer() {
         return finish({});
     }
 
-    const bool server_forbids_retry = response_.header("x-should-retry") == "false";
+    const bool server_forbids_retry = ascii_iequals(response_.header("x-should-retry"), "false");
     const auto& policy = cfg_->options.retry;
 
     if (status == 429) {
@@ -565,10 +570,10 @@ CFMAIL_DECL next_action send_algorithm::on_answer() {
             }
             return finish(error::api_error);
         }
-        // No envelope: an intermediary answered, and whether the API sent is unknown.
+        // No error envelope: an intermediary answered, and whether the API sent is unknown.
         diag_->unanswered_request = true;
         diag_->detail = "HTTP " + std::to_string(status) +
-                        " without a Cloudflare envelope: the email may have been sent";
+                        " without a Cloudflare error envelope: the email may have been sent";
         if (policy.retry_outcome_unknown && retries_left() && !server_forbids_retry)
             return retry_after(next_backoff());
         return finish(error::outcome_unknown);

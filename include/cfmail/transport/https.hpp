@@ -1,0 +1,154 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_TRANSPORT_HTTPS_HPP
+#define CFMAIL_TRANSPORT_HTTPS_HPP
+
+/// @file https.hpp
+/// The network transports: Boost.Beast over Asio SSL. The only cfmail header that includes
+/// Beast and OpenSSL.
+
+#include <cfmail/client.hpp>
+#include <cfmail/config.hpp>
+#include <cfmail/http_message.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace cfmail {
+
+/// How the server's certificate is verified. Verification (chain and host name) is always on;
+/// these options only choose the trusted roots.
+struct tls_options {
+    /// A PEM file of trusted CA certificates (e.g. a corporate bundle); empty for none.
+    std::string ca_file;
+    /// A directory of hashed CA certificates (as made by `openssl rehash`); empty for none.
+    std::string ca_directory;
+    /// PEM text of trusted CA certificates, held in memory; empty for none.
+    std::string ca_pem;
+    /// Also trust the system's roots. By default they are trusted when none of the above is
+    /// given; set to true to trust them in addition to the given ones.
+    bool use_system_roots = false;
+};
+
+/// Options of https_transport and blocking_https_transport.
+struct https_options {
+    /// Bound on resolving, connecting and the TLS handshake of a new connection.
+    std::chrono::milliseconds connect_timeout{10000};
+    /// Bound on one whole attempt, connection included, up to the last byte of the answer.
+    std::chrono::milliseconds attempt_timeout{60000};
+    /// Largest answer body accepted; a larger one fails with error::response_too_large and the
+    /// connection is closed without reading the rest.
+    std::size_t max_response_size = 1024u * 1024u;
+    /// Trusted roots.
+    tls_options tls;
+};
+
+namespace detail {
+class https_connection;
+CFMAIL_DECL void
+start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_request& req,
+                     http_response& resp,
+                     boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
+} // namespace detail
+
+/// An asynchronous transport over one persistent HTTP/1.1 connection, TLS (1.2 or newer, SNI,
+/// peer and host-name verification) for `https` and plain TCP for loopback `http`.
+///
+/// A reused connection that the server closed while idle (EOF or reset before any byte of the
+/// answer) is reconnected and the request resent once; any other failure after the request was
+/// written is reported with `request_written` set. Supports per-operation terminal
+/// cancellation, which closes the connection (the next exchange reconnects).
+///
+/// Thread safety: distinct objects, safe; shared objects, unsafe. One exchange at a time.
+class https_transport {
+public:
+    /// The executor type.
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Creates the transport; no connection is made until the first exchange. Throws
+    /// `boost::system::system_error` when a configured CA file, directory or PEM cannot be
+    /// loaded.
+    CFMAIL_DECL explicit https_transport(executor_type ex, https_options opts = {});
+
+    /// Closes the connection; an exchange in flight completes with `operation_aborted`.
+    CFMAIL_DECL ~https_transport();
+
+    /// Moves the transport (not while an exchange is in flight).
+    https_transport(https_transport&&) noexcept = default;
+    /// Moves the transport (not while an exchange is in flight).
+    https_transport& operator=(https_transport&&) noexcept = default;
+
+    /// The executor exchanges run on.
+    CFMAIL_DECL executor_type get_executor() const noexcept;
+
+    /// The options given at construction.
+    CFMAIL_DECL const https_options& options() const noexcept;
+
+    /// Closes the connection, if any. An exchange in flight completes with
+    /// `operation_aborted`.
+    CFMAIL_DECL void close();
+
+    /// Performs one exchange (async_transport). Completes with `void(error_code)`.
+    template <class CompletionToken>
+    auto async_round_trip(const http_request& req, http_response& resp, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [](boost::asio::any_completion_handler<void(boost::system::error_code)> handler,
+               const std::shared_ptr<detail::https_connection>& conn, const http_request* request,
+               http_response* response) {
+                detail::start_https_exchange(conn, *request, *response, std::move(handler));
+            },
+            token, conn_, &req, &resp);
+    }
+
+private:
+    std::shared_ptr<detail::https_connection> conn_;
+};
+
+/// A blocking transport: https_transport run on a private io_context with `run_for`, so every
+/// exchange is bounded by the timeouts (Beast's blocking I/O has none).
+///
+/// Thread safety: distinct objects, safe; shared objects, unsafe.
+class blocking_https_transport {
+public:
+    /// Creates the transport; see https_transport.
+    CFMAIL_DECL explicit blocking_https_transport(https_options opts = {});
+
+    /// Moves the transport.
+    blocking_https_transport(blocking_https_transport&&) noexcept = default;
+    /// Moves the transport.
+    blocking_https_transport& operator=(blocking_https_transport&&) noexcept = default;
+    /// Closes the connection.
+    CFMAIL_DECL ~blocking_https_transport();
+
+    /// Performs one exchange (sync_transport).
+    CFMAIL_DECL void round_trip(const http_request& req, http_response& resp,
+                                boost::system::error_code& ec);
+
+    /// Closes the connection, if any.
+    CFMAIL_DECL void close();
+
+private:
+    std::unique_ptr<boost::asio::io_context> ioc_;
+    std::unique_ptr<https_transport> transport_;
+};
+
+/// The asynchronous client over HTTPS: `co_await client.async_send_raw(req)`.
+using client = basic_client<https_transport>;
+
+/// The blocking client over HTTPS: `client.send_raw(req)`.
+using blocking_client = basic_client<blocking_https_transport>;
+
+} // namespace cfmail
+
+#ifdef CFMAIL_HEADER_ONLY
+#include <cfmail/transport/impl/https.ipp>
+#endif
+
+#endif

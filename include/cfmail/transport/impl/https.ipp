@@ -1,0 +1,358 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_TRANSPORT_IMPL_HTTPS_IPP
+#define CFMAIL_TRANSPORT_IMPL_HTTPS_IPP
+
+#include <cfmail/error_code.hpp>
+#include <cfmail/transport/https.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <optional>
+#include <stdexcept>
+
+namespace cfmail::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+inline asio::ssl::context make_tls_context(const tls_options& tls) {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1)
+        throw std::runtime_error("cfmail: cannot require TLS 1.2");
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    const bool custom = !tls.ca_file.empty() || !tls.ca_directory.empty() || !tls.ca_pem.empty();
+    if (!tls.ca_file.empty())
+        ctx.load_verify_file(tls.ca_file);
+    if (!tls.ca_directory.empty())
+        ctx.add_verify_path(tls.ca_directory);
+    if (!tls.ca_pem.empty())
+        ctx.add_certificate_authority(asio::buffer(tls.ca_pem));
+    if (!custom || tls.use_system_roots)
+        ctx.set_default_verify_paths();
+    return ctx;
+}
+
+// One persistent connection and the buffers reused across its exchanges.
+class https_connection : public std::enable_shared_from_this<https_connection> {
+public:
+    https_connection(asio::any_io_executor ex, https_options opts)
+        : executor_(std::move(ex))
+        , options_(std::move(opts))
+        , tls_context_(make_tls_context(options_.tls))
+        , resolver_(executor_)
+        , timer_(executor_) {}
+
+    const asio::any_io_executor& executor() const noexcept { return executor_; }
+    const https_options& options() const noexcept { return options_; }
+
+    void close() {
+        resolver_.cancel();
+        timer_.cancel();
+        if (tls_stream_)
+            beast::get_lowest_layer(*tls_stream_).close();
+        if (plain_stream_)
+            plain_stream_->close();
+        connected_ = false;
+    }
+
+    asio::awaitable<boost::system::error_code> exchange(const http_request& req,
+                                                        http_response& resp);
+
+    // Set by the cancellation handler, read when the exchange fails.
+    bool cancelled = false;
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    asio::awaitable<boost::system::error_code> connect(const http_request& req,
+                                                       clock::time_point deadline);
+    template <class Stream>
+    asio::awaitable<boost::system::error_code>
+    write_and_read(Stream& stream, const http_request& req, http_response& resp,
+                   bool& got_answer_bytes);
+
+    beast::tcp_stream& tcp() {
+        return tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : *plain_stream_;
+    }
+
+    asio::any_io_executor executor_;
+    https_options options_;
+    asio::ssl::context tls_context_;
+    tcp::resolver resolver_;
+    asio::steady_timer timer_;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
+    std::optional<beast::tcp_stream> plain_stream_;
+    bool connected_ = false;
+    std::string peer_scheme_, peer_host_, peer_port_;
+    beast::flat_buffer buffer_;
+};
+
+inline boost::system::error_code normalize(boost::system::error_code ec) {
+    if (ec == beast::error::timeout)
+        return asio::error::timed_out;
+    if (ec == http::error::body_limit || ec == http::error::buffer_overflow ||
+        ec == http::error::header_limit)
+        return make_error_code(error::response_too_large);
+    return ec;
+}
+
+// Errors that mean "the server had closed this idle connection".
+inline bool is_idle_close(boost::system::error_code ec) {
+    return ec == asio::error::eof || ec == http::error::end_of_stream ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::ssl::error::stream_truncated;
+}
+
+inline asio::awaitable<boost::system::error_code>
+https_connection::connect(const http_request& req, clock::time_point deadline) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto connect_deadline = std::min(deadline, clock::now() + options_.connect_timeout);
+    tls_stream_.reset();
+    plain_stream_.reset();
+    buffer_.clear();
+
+    timer_.expires_at(connect_deadline);
+    auto resolved = co_await (
+        resolver_.async_resolve(req.host, req.port, asio::as_tuple(asio::use_awaitable)) ||
+        timer_.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (resolved.index() == 1)
+        co_return asio::error::timed_out;
+    auto [resolve_ec, endpoints] = std::get<0>(std::move(resolved));
+    if (resolve_ec)
+        co_return resolve_ec;
+
+    const bool tls = req.scheme == "https";
+    if (tls)
+        tls_stream_.emplace(executor_, tls_context_);
+    else
+        plain_stream_.emplace(executor_);
+
+    auto& lowest = tcp();
+    lowest.expires_at(connect_deadline);
+    auto [connect_ec, ep] =
+        co_await lowest.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    (void)ep;
+    if (connect_ec)
+        co_return normalize(connect_ec);
+    lowest.socket().set_option(tcp::no_delay(true));
+
+    if (tls) {
+        SSL* ssl = tls_stream_->native_handle();
+        boost::system::error_code address_ec;
+        (void)asio::ip::make_address(req.host, address_ec);
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (!address_ec) {
+            // An IP literal is matched against the certificate's IP addresses; no SNI.
+            if (X509_VERIFY_PARAM_set1_ip_asc(param, req.host.c_str()) != 1)
+                co_return asio::error::invalid_argument;
+        } else {
+            if (SSL_set_tlsext_host_name(ssl, req.host.c_str()) != 1 ||
+                SSL_set1_host(ssl, req.host.c_str()) != 1)
+                co_return asio::error::invalid_argument;
+        }
+        auto [handshake_ec] = co_await tls_stream_->async_handshake(
+            asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+        if (handshake_ec)
+            co_return normalize(handshake_ec);
+    }
+    peer_scheme_ = req.scheme;
+    peer_host_ = req.host;
+    peer_port_ = req.port;
+    connected_ = true;
+    co_return boost::system::error_code{};
+}
+
+template <class Stream>
+asio::awaitable<boost::system::error_code>
+https_connection::write_and_read(Stream& stream, const http_request& req, http_response& resp,
+                                 bool& got_answer_bytes) {
+    // The body is sent from the caller's buffer, without a copy.
+    http::request<http::span_body<const char>> out;
+    out.method_string(req.method);
+    out.target(req.target);
+    out.version(11);
+    for (const auto& field : req.headers)
+        out.set(field.name, field.value);
+    out.body() = boost::span<const char>(req.body.data(), req.body.size());
+    out.keep_alive(true);
+    out.prepare_payload();
+
+    resp.request_written = true;
+    auto [write_ec, written] =
+        co_await http::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
+    (void)written;
+    if (write_ec)
+        co_return normalize(write_ec);
+
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options_.max_response_size);
+    parser.header_limit(64 * 1024);
+    buffer_.clear();
+    auto [read_ec, read] =
+        co_await http::async_read(stream, buffer_, parser, asio::as_tuple(asio::use_awaitable));
+    (void)read;
+    got_answer_bytes = parser.got_some() || buffer_.size() > 0;
+    if (read_ec)
+        co_return normalize(read_ec);
+
+    auto& message = parser.get();
+    resp.status = message.result_int();
+    resp.headers.clear();
+    for (const auto& field : message)
+        resp.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    resp.body = std::move(message.body());
+    if (!message.keep_alive())
+        close();
+    co_return boost::system::error_code{};
+}
+
+inline asio::awaitable<boost::system::error_code>
+https_connection::exchange(const http_request& req, http_response& resp) {
+    const auto deadline = clock::now() + options_.attempt_timeout;
+    bool reused = connected_ && peer_scheme_ == req.scheme && peer_host_ == req.host &&
+                  peer_port_ == req.port;
+    for (int round = 0;; ++round) {
+        resp.clear();
+        if (!reused) {
+            close();
+            if (auto ec = co_await connect(req, deadline)) {
+                close();
+                co_return ec;
+            }
+        }
+        tcp().expires_at(deadline);
+        bool got_answer_bytes = false;
+        boost::system::error_code ec;
+        if (tls_stream_)
+            ec = co_await write_and_read(*tls_stream_, req, resp, got_answer_bytes);
+        else
+            ec = co_await write_and_read(*plain_stream_, req, resp, got_answer_bytes);
+        if (!ec) {
+            if (connected_)
+                tcp().expires_never();
+            co_return ec;
+        }
+        close();
+        // The server closed the idle connection before reading the request: nothing was
+        // processed, so a fresh connection may carry it once.
+        if (reused && round == 0 && !got_answer_bytes && is_idle_close(ec) && !cancelled) {
+            reused = false;
+            continue;
+        }
+        co_return ec;
+    }
+}
+
+CFMAIL_DECL void
+start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_request& req,
+                     http_response& resp,
+                     asio::any_completion_handler<void(boost::system::error_code)> handler) {
+    conn->cancelled = false;
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) {
+        // Closing the connection makes the operation in flight complete at once.
+        std::weak_ptr<https_connection> weak = conn;
+        slot.assign([weak](asio::cancellation_type type) {
+            if (auto c = weak.lock();
+                c && (type & asio::cancellation_type::terminal) != asio::cancellation_type::none) {
+                c->cancelled = true;
+                c->close();
+            }
+        });
+    }
+    asio::co_spawn(conn->executor(), conn->exchange(req, resp),
+                   [conn, slot, h = std::move(handler)](std::exception_ptr failure,
+                                                        boost::system::error_code ec) mutable {
+                       if (slot.is_connected())
+                           slot.clear();
+                       if (failure)
+                           ec = asio::error::fault;
+                       if (conn->cancelled && ec)
+                           ec = asio::error::operation_aborted;
+                       asio::dispatch(asio::append(std::move(h), ec));
+                   });
+}
+
+} // namespace cfmail::detail
+
+namespace cfmail {
+
+CFMAIL_DECL https_transport::https_transport(executor_type ex, https_options opts)
+    : conn_(std::make_shared<detail::https_connection>(std::move(ex), std::move(opts))) {}
+
+CFMAIL_DECL https_transport::~https_transport() {
+    if (conn_)
+        conn_->close();
+}
+
+CFMAIL_DECL https_transport::executor_type https_transport::get_executor() const noexcept {
+    return conn_->executor();
+}
+
+CFMAIL_DECL const https_options& https_transport::options() const noexcept {
+    return conn_->options();
+}
+
+CFMAIL_DECL void https_transport::close() {
+    conn_->close();
+}
+
+CFMAIL_DECL blocking_https_transport::blocking_https_transport(https_options opts)
+    : ioc_(std::make_unique<boost::asio::io_context>(1))
+    , transport_(std::make_unique<https_transport>(ioc_->get_executor(), std::move(opts))) {}
+
+CFMAIL_DECL blocking_https_transport::~blocking_https_transport() {
+    if (transport_)
+        transport_->close();
+}
+
+CFMAIL_DECL void blocking_https_transport::round_trip(const http_request& req, http_response& resp,
+                                                      boost::system::error_code& ec) {
+    bool done = false;
+    transport_->async_round_trip(req, resp, [&](boost::system::error_code result) {
+        ec = result;
+        done = true;
+    });
+    const auto& opts = transport_->options();
+    // The exchange bounds itself; this is the backstop should a step escape its timer.
+    ioc_->restart();
+    ioc_->run_for(opts.attempt_timeout + opts.connect_timeout + std::chrono::seconds(1));
+    if (!done) {
+        transport_->close();
+        ioc_->restart();
+        ioc_->run_for(std::chrono::seconds(5));
+        ec = boost::asio::error::timed_out;
+    }
+}
+
+CFMAIL_DECL void blocking_https_transport::close() {
+    transport_->close();
+}
+
+} // namespace cfmail
+
+#endif
