@@ -3,6 +3,7 @@
 #define CFMAIL_TRANSPORT_IMPL_HTTPS_IPP
 
 #include <cfmail/error_code.hpp>
+#include <cfmail/transport/detail/http_exchange.hpp>
 #include <cfmail/transport/https.hpp>
 
 #include <boost/asio/append.hpp>
@@ -110,15 +111,6 @@ private:
     beast::flat_buffer buffer_;
 };
 
-inline boost::system::error_code normalize(boost::system::error_code ec) {
-    if (ec == beast::error::timeout)
-        return asio::error::timed_out;
-    if (ec == http::error::body_limit || ec == http::error::buffer_overflow ||
-        ec == http::error::header_limit)
-        return make_error_code(error::response_too_large);
-    return ec;
-}
-
 // Errors that mean "the server had closed this idle connection".
 inline bool is_idle_close(boost::system::error_code ec) {
     return ec == asio::error::eof || ec == http::error::end_of_stream ||
@@ -190,44 +182,12 @@ template <class Stream>
 asio::awaitable<boost::system::error_code>
 https_connection::write_and_read(Stream& stream, const http_request& req, http_response& resp,
                                  bool& got_answer_bytes) {
-    // The body is sent from the caller's buffer, without a copy.
-    http::request<http::span_body<const char>> out;
-    out.method_string(req.method);
-    out.target(req.target);
-    out.version(11);
-    for (const auto& field : req.headers)
-        out.set(field.name, field.value);
-    out.body() = boost::span<const char>(req.body.data(), req.body.size());
-    out.keep_alive(true);
-    out.prepare_payload();
-
-    resp.request_written = true;
-    auto [write_ec, written] =
-        co_await http::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
-    (void)written;
-    if (write_ec)
-        co_return normalize(write_ec);
-
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options_.max_response_size);
-    parser.header_limit(64 * 1024);
-    buffer_.clear();
-    auto [read_ec, read] =
-        co_await http::async_read(stream, buffer_, parser, asio::as_tuple(asio::use_awaitable));
-    (void)read;
-    got_answer_bytes = parser.got_some() || buffer_.size() > 0;
-    if (read_ec)
-        co_return normalize(read_ec);
-
-    auto& message = parser.get();
-    resp.status = message.result_int();
-    resp.headers.clear();
-    for (const auto& field : message)
-        resp.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-    resp.body = std::move(message.body());
-    if (!message.keep_alive())
+    bool keep_alive = true;
+    auto ec = co_await http_exchange(stream, buffer_, req, resp, options_.max_response_size,
+                                     got_answer_bytes, keep_alive);
+    if (!ec && !keep_alive)
         close();
-    co_return boost::system::error_code{};
+    co_return ec;
 }
 
 inline asio::awaitable<boost::system::error_code>

@@ -1,0 +1,135 @@
+// The HTTPS transport's wire code on beast::test::stream: exact request bytes, short reads,
+// EOF mid-body, Content-Length and chunked answers, oversize.
+#include <cfmail/transport/detail/http_exchange.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/_experimental/test/stream.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using namespace cfmail;
+
+namespace {
+
+http_request sample_request() {
+    http_request req;
+    req.scheme = "https";
+    req.host = "api.cloudflare.com";
+    req.port = "443";
+    req.method = "POST";
+    req.target = "/client/v4/accounts/abc/email/sending/send_raw";
+    req.headers = {{"Host", "api.cloudflare.com"},
+                   {"Authorization", "Bearer t"},
+                   {"Content-Type", "application/json"}};
+    req.body = R"({"from":"a@b.c"})";
+    return req;
+}
+
+struct exchange_result {
+    boost::system::error_code ec;
+    http_response resp;
+    bool got_answer_bytes = false;
+    bool keep_alive = false;
+    std::string written; // what reached the server
+};
+
+// Runs one exchange against a peer that answers `answer` (then closes when `close_after`).
+exchange_result run_exchange(const std::string& answer, bool close_after = false,
+                             std::size_t read_size = 0, std::size_t max_body = 1024 * 1024) {
+    asio::io_context ioc;
+    beast::test::stream client(ioc);
+    beast::test::stream server(ioc);
+    client.connect(server);
+    if (read_size)
+        client.read_size(read_size);
+    client.append(answer); // what the client will read
+    if (close_after)
+        server.close();
+
+    exchange_result out;
+    beast::flat_buffer buffer;
+    const auto req = sample_request();
+    asio::co_spawn(ioc,
+                   detail::http_exchange(client, buffer, req, out.resp, max_body,
+                                         out.got_answer_bytes, out.keep_alive),
+                   [&](std::exception_ptr failure, boost::system::error_code ec) {
+                       BOOST_TEST(!failure);
+                       out.ec = ec;
+                   });
+    ioc.run();
+    out.written = std::string(server.str());
+    return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(transport_wire)
+
+BOOST_AUTO_TEST_CASE(exact_request_bytes) {
+    auto out = run_exchange("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    BOOST_TEST(!out.ec);
+    BOOST_TEST(out.written == "POST /client/v4/accounts/abc/email/sending/send_raw HTTP/1.1\r\n"
+                              "Host: api.cloudflare.com\r\n"
+                              "Authorization: Bearer t\r\n"
+                              "Content-Type: application/json\r\n"
+                              "Content-Length: 16\r\n"
+                              "\r\n"
+                              R"({"from":"a@b.c"})");
+    BOOST_TEST(out.resp.request_written);
+}
+
+BOOST_AUTO_TEST_CASE(content_length_answer_read_one_byte_at_a_time) {
+    auto out =
+        run_exchange("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\ncf-ray: abc-LHR\r\n"
+                     "Content-Length: 17\r\n\r\n{\"success\":false}",
+                     false, 1);
+    BOOST_TEST(!out.ec);
+    BOOST_TEST(out.resp.status == 429u);
+    BOOST_TEST(out.resp.header("retry-after") == "3");
+    BOOST_TEST(out.resp.header("CF-Ray") == "abc-LHR");
+    BOOST_TEST(out.resp.body == "{\"success\":false}");
+    BOOST_TEST(out.keep_alive);
+}
+
+BOOST_AUTO_TEST_CASE(chunked_answer) {
+    auto out = run_exchange("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+                            false, 3);
+    BOOST_TEST(!out.ec);
+    BOOST_TEST(out.resp.body == "hello world");
+}
+
+BOOST_AUTO_TEST_CASE(connection_close_answer_is_not_kept_alive) {
+    auto out = run_exchange("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+    BOOST_TEST(!out.ec);
+    BOOST_TEST(!out.keep_alive);
+}
+
+BOOST_AUTO_TEST_CASE(eof_mid_body_is_an_error_after_answer_bytes) {
+    auto out = run_exchange("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", true);
+    BOOST_TEST(out.ec);
+    BOOST_TEST(out.got_answer_bytes);
+    BOOST_TEST(out.resp.request_written);
+}
+
+BOOST_AUTO_TEST_CASE(eof_before_any_answer_byte) {
+    auto out = run_exchange("", true);
+    BOOST_TEST(out.ec);
+    BOOST_TEST(!out.got_answer_bytes);
+}
+
+BOOST_AUTO_TEST_CASE(oversize_by_content_length_and_chunked) {
+    auto by_length = run_exchange("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", false, 0, 100);
+    BOOST_TEST(by_length.ec == error::response_too_large);
+    const std::string chunk(80, 'x');
+    auto chunked = run_exchange("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n50\r\n" +
+                                    chunk + "\r\n50\r\n" + chunk + "\r\n0\r\n\r\n",
+                                false, 0, 100);
+    BOOST_TEST(chunked.ec == error::response_too_large);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
