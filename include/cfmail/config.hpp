@@ -18,9 +18,12 @@
 // header that declares it. With CFMAIL_SEPARATE_COMPILATION the bodies are compiled once, in the
 // translation unit that includes <cfmail/src.hpp>.
 #ifdef CFMAIL_SEPARATE_COMPILATION
+/// Marks cfmail's non-template functions: `inline` in header-only mode, empty otherwise.
 #define CFMAIL_DECL
 #else
+/// Marks cfmail's non-template functions: `inline` in header-only mode, empty otherwise.
 #define CFMAIL_DECL inline
+/// Defined in header-only mode (CFMAIL_SEPARATE_COMPILATION not defined).
 #define CFMAIL_HEADER_ONLY 1
 #endif
 

@@ -145,6 +145,12 @@ using client = basic_client<https_transport>;
 /// The blocking client over HTTPS: `client.send_raw(req)`.
 using blocking_client = basic_client<blocking_https_transport>;
 
+#ifdef CFMAIL_SEPARATE_COMPILATION
+// Compiled once, in the translation unit that includes <cfmail/src.hpp>.
+extern template class basic_client<https_transport>;
+extern template class basic_client<blocking_https_transport>;
+#endif
+
 } // namespace cfmail
 
 #ifdef CFMAIL_HEADER_ONLY

@@ -1,0 +1,303 @@
+// Compiles every ```cpp block of doc/guide.md and doc/transports.md, so the documentation
+// cannot drift from the API. Each block appears verbatim (check_guide_snippets.py verifies
+// that), inside the declarations it relies on. Nothing here is ever called: the translation
+// unit only has to compile.
+//
+// Some blocks are sketches whose handlers or transport members leave a parameter unused;
+// -Wunused-parameter is silenced around those blocks only, never for the whole file.
+// <cfmail.hpp> and the alias `asio` come from the first block of the guide, below.
+// The blocks keep the layout they have in the guide, so the formatter leaves this file alone.
+// clang-format off
+
+#include <cfmail/transport/https.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cassert>
+#include <chrono>
+#include <exception>
+#include <future>
+#include <iostream>
+#include <tuple>
+#include <utility>
+#include <variant>
+
+// guide.md, section 1: what every example assumes.
+#include <cfmail.hpp>        // everything except the HTTPS transport
+namespace asio = boost::asio; // used in every example below
+
+namespace guide_snippets {
+
+using mock_client = cfmail::basic_client<cfmail::testing::mock_transport>;
+
+// guide.md, section 2: a request.
+void describe_request() {
+    cfmail::send_raw_request req{
+        .account_id = "023e105f4ecef8ad9ca31a8372d0c353",
+        .from = "sender@example.com",                        // SMTP envelope sender, bare address
+        .recipients = {"alice@example.org", "bob@example.org"}, // To, Cc and Bcc together
+        .mime_message = "From: Sender <sender@example.com>\r\n"
+                        "To: alice@example.org\r\n"
+                        "Cc: bob@example.org\r\n"
+                        "Subject: Hello\r\n"
+                        "\r\n"
+                        "Hello, World!\r\n",
+    };
+    static_cast<void>(req);
+}
+
+// guide.md, section 2: a client.
+void build_client(cfmail::https_transport transport) {
+    using Transport = cfmail::https_transport;
+    cfmail::client_options opts;  // the defaults fit the public API
+    opts.retry.max_retries = 3;
+
+    // Transport is any type satisfying cfmail::transport: the HTTPS transport, your own (section 10),
+    // or cfmail::testing::mock_transport in tests (section 9).
+    cfmail::basic_client<Transport> client(std::move(transport),
+                                           cfmail::credentials::from_environment(), opts);
+    static_cast<void>(client);
+}
+
+// guide.md, section 2: credentials.
+void build_credentials() {
+    cfmail::credentials token = cfmail::api_token{"..."};  // Authorization: Bearer <token>
+    cfmail::credentials key = cfmail::api_key{"me@example.com", "global-api-key"}; // X-Auth-Email/-Key
+    cfmail::credentials env = cfmail::credentials::from_environment();
+    static_cast<void>(token);
+    static_cast<void>(key);
+    static_cast<void>(env);
+}
+
+// guide.md, section 3: blocking sends.
+void send_blocking(cfmail::blocking_client& client, const cfmail::send_raw_request& req) {
+    try {
+        cfmail::send_raw_result r = client.send_raw(req);
+    } catch (const cfmail::api_error& e) {
+        std::cerr << e.what() << '\n';  // error, HTTP status, cf-ray, Cloudflare errors
+    }
+
+    boost::system::error_code ec;
+    cfmail::diagnostics diag;
+    cfmail::send_raw_result r = client.send_raw(req, ec, diag);
+    if (ec)
+        std::cerr << ec.message() << ": " << diag << '\n';
+    static_cast<void>(r);
+}
+
+// guide.md, section 3: coroutines.
+namespace coroutine_send {
+template <class Client>
+asio::awaitable<void> send(Client& client, const cfmail::send_raw_request& req) {
+    try {
+        cfmail::send_raw_result r = co_await client.async_send_raw(req); // throws api_error
+    } catch (const cfmail::api_error& e) {
+        std::cerr << e.what() << '\n';
+    }
+
+    cfmail::diagnostics diag;
+    auto [ec, r] = co_await client.async_send_raw(req, diag, asio::as_tuple(asio::deferred));
+    if (ec)
+        std::cerr << ec.message() << ": " << diag << '\n';
+}
+
+template asio::awaitable<void> send(cfmail::client&, const cfmail::send_raw_request&);
+template asio::awaitable<void> send(mock_client&, const cfmail::send_raw_request&);
+} // namespace coroutine_send
+
+// guide.md, section 3: callbacks (the handlers leave the result unused).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+void send_with_callbacks(cfmail::client& client, const cfmail::send_raw_request& req) {
+    cfmail::diagnostics diag; // must outlive the operation, like req
+    client.async_send_raw(req, diag, [&](boost::system::error_code ec, cfmail::send_raw_result r) {
+        if (ec)
+            std::cerr << ec.message() << ": " << diag << '\n';
+    });
+
+    client.async_send_raw(req, [](std::exception_ptr failure, cfmail::send_raw_result r) {
+        try {
+            if (failure)
+                std::rethrow_exception(failure);
+        } catch (const cfmail::api_error& e) {
+            std::cerr << e.what() << '\n';
+        }
+    });
+}
+#pragma GCC diagnostic pop
+
+// guide.md, section 3: futures.
+void send_with_future(cfmail::client& client, const cfmail::send_raw_request& req) {
+    std::future<cfmail::send_raw_result> f = client.async_send_raw(req, asio::use_future);
+    cfmail::send_raw_result r = f.get(); // throws cfmail::api_error
+    static_cast<void>(r);
+}
+
+// guide.md, section 5: api_error.
+void handle_api_error(cfmail::blocking_client& client, const cfmail::send_raw_request& req) {
+    try {
+        client.send_raw(req);
+    } catch (const cfmail::api_error& e) {
+        if (e.rate_limited() && e.diag().retry_after)
+            std::cerr << "try again in " << e.diag().retry_after->count() << " ms\n";
+        else if (e.may_have_been_sent())
+            std::cerr << "do not resend blindly; cf-ray " << e.diag().cf_ray << '\n';
+    }
+}
+
+// guide.md, section 8: a cancellation signal (the handler leaves the result unused).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+void cancel_with_signal(cfmail::client& client, const cfmail::send_raw_request& req) {
+    asio::cancellation_signal cancel;
+    cfmail::diagnostics diag;
+    client.async_send_raw(req, diag,
+        asio::bind_cancellation_slot(cancel.slot(),
+            [&](boost::system::error_code ec, cfmail::send_raw_result r) {
+                if (ec == asio::error::operation_aborted && cfmail::may_have_been_sent(ec, diag))
+                    std::cerr << "cancelled, the email may have been sent\n";
+            }));
+    // later:
+    cancel.emit(asio::cancellation_type::terminal);
+}
+#pragma GCC diagnostic pop
+
+// guide.md, section 8: a deadline in a coroutine.
+namespace deadline {
+using namespace asio::experimental::awaitable_operators;
+
+template <class Client>
+asio::awaitable<void> send_with_deadline(Client& client, const cfmail::send_raw_request& req) {
+    cfmail::diagnostics diag;
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::seconds(30));
+    auto which = co_await (client.async_send_raw(req, diag, asio::as_tuple(asio::use_awaitable)) ||
+                           timer.async_wait(asio::use_awaitable));
+    if (which.index() == 1) {
+        // the deadline passed and the send was cancelled
+        co_return;
+    }
+    auto [ec, result] = std::get<0>(std::move(which));
+    // ...
+}
+
+template asio::awaitable<void> send_with_deadline(cfmail::client&, const cfmail::send_raw_request&);
+template asio::awaitable<void> send_with_deadline(mock_client&, const cfmail::send_raw_request&);
+} // namespace deadline
+
+// guide.md, section 9: testing with the mock transport.
+void test_with_mock(const cfmail::send_raw_request& req) {
+    asio::io_context ioc;
+    cfmail::testing::mock_transport mock(ioc.get_executor());
+    cfmail::client_options opts;
+    opts.retry.initial_backoff = std::chrono::milliseconds(1); // keep tests fast
+    cfmail::basic_client<cfmail::testing::mock_transport> client(mock, cfmail::api_token{"test"},
+                                                                 opts);
+
+    mock.respond_error(429, 10004, "Throttled", {{"Retry-After", "0"}});
+    mock.respond_success({.delivered = {"user@example.com"}, .message_id = "<1@example.com>"});
+
+    cfmail::send_raw_result result = client.send_raw(req); // retried after the 429
+    assert(result.message_id == "<1@example.com>");
+    assert(mock.requests().size() == 2);
+    assert(mock.requests()[0].header("Authorization") == "Bearer test");
+    assert(mock.pending() == 0);
+}
+
+// guide.md, section 10: transport skeletons (their parameters are placeholders).
+namespace own_transport {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+// Blocking: satisfies cfmail::sync_transport.
+struct my_transport {
+    void round_trip(const cfmail::http_request& req, cfmail::http_response& resp,
+                    boost::system::error_code& ec) {
+        // connect, set resp.request_written = true before sending the first byte,
+        // send req, read the answer into resp; on failure set ec
+    }
+};
+
+// Asynchronous: satisfies cfmail::async_transport.
+struct my_async_transport {
+    using executor_type = asio::any_io_executor;
+    executor_type executor;
+    executor_type get_executor() const { return executor; }
+
+    // Completes with void(boost::system::error_code); accepts any completion token.
+    template <class CompletionToken>
+    auto async_round_trip(const cfmail::http_request& req, cfmail::http_response& resp,
+                          CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [](auto handler, const cfmail::http_request* request, cfmail::http_response* response) {
+                // start the exchange; later fill *response and invoke std::move(handler)(ec),
+                // never inside this call
+            },
+            token, &req, &resp);
+    }
+};
+
+static_assert(cfmail::sync_transport<my_transport>);
+static_assert(cfmail::async_transport<my_async_transport>);
+#pragma GCC diagnostic pop
+} // namespace own_transport
+
+// transports.md: the two HTTPS clients.
+asio::awaitable<void> https_clients(const cfmail::send_raw_request& req) {
+    asio::io_context ioc;
+    cfmail::client client(cfmail::https_transport(ioc.get_executor()),
+                          cfmail::credentials::from_environment());
+    // in a coroutine:
+    auto result = co_await client.async_send_raw(req);
+
+    cfmail::blocking_client blocking(cfmail::blocking_https_transport{},
+                                     cfmail::credentials::from_environment());
+    auto result2 = blocking.send_raw(req);
+    static_cast<void>(result);
+    static_cast<void>(result2);
+}
+
+// transports.md, cancellation: a deadline.
+asio::awaitable<void> https_deadline(asio::io_context& ioc, cfmail::client& client,
+                                     const cfmail::send_raw_request& req) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    cfmail::diagnostics diag;
+    asio::steady_timer timer(ioc, std::chrono::seconds(5));
+    auto which = co_await (client.async_send_raw(req, diag, asio::as_tuple(asio::use_awaitable)) ||
+                           timer.async_wait(asio::use_awaitable));
+    if (which.index() == 1 && cfmail::may_have_been_sent(asio::error::operation_aborted, diag)) {
+        // cancelled after the request was written: the email may have been sent
+    }
+}
+
+// transports.md, cancellation: an explicit signal.
+void https_signal(cfmail::client& client, const cfmail::send_raw_request& req) {
+    cfmail::diagnostics diag;
+    auto handler = [](boost::system::error_code, cfmail::send_raw_result) {};
+    asio::cancellation_signal signal;
+    client.async_send_raw(req, diag, asio::bind_cancellation_slot(signal.slot(), handler));
+    signal.emit(asio::cancellation_type::terminal);
+}
+
+// transports.md, TLS: trusted roots and timeouts.
+void https_tls(asio::io_context& ioc, const cfmail::credentials& creds) {
+    cfmail::https_options https;
+    https.tls.ca_file = "/etc/ssl/corporate-ca.pem";
+    https.attempt_timeout = std::chrono::seconds(20);
+    cfmail::client client(cfmail::https_transport(ioc.get_executor(), https), creds);
+    static_cast<void>(client);
+}
+
+} // namespace guide_snippets
