@@ -1,9 +1,9 @@
 # Sourced by test/run.sh and example/run.sh: installs, as root on Debian 12, the packages cfmail
-# builds and tests with; otherwise names the missing ones and fails.
+# builds with (plus those given as arguments); otherwise names the missing ones and fails.
 cfmail_packages=(
   g++ cmake ninja-build meson pkg-config python3 openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
-  libboost-program-options1.81-dev libssl-dev doxygen
+  libboost-program-options1.81-dev libssl-dev
 )
 
 cfmail_install_missing() {

@@ -16,7 +16,8 @@ done
 
 # shellcheck source=deps.sh
 . "$top/test/deps.sh"
-cfmail_install_missing
+# Doxygen for the reference, clang and its runtimes for the fuzzers.
+cfmail_install_missing doxygen clang libclang-rt-14-dev
 
 jobs=${CFMAIL_JOBS:-2}
 
@@ -39,5 +40,26 @@ else
 fi
 meson compile -C "$build/meson" -j "$jobs"
 meson test -C "$build/meson" --print-errorlogs --timeout-multiplier 2
+
+# The unit and integration suites again under sanitizers; any finding fails the run.
+sanitized() { # name, flags
+  local name=$1 flags=$2
+  echo "== $name"
+  cmake -S "$top" -B "$build/$name" -G Ninja -DCMAKE_BUILD_TYPE=None \
+    -DCMAKE_CXX_FLAGS="-O1 -g -fno-omit-frame-pointer $flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$flags" >/dev/null
+  cmake --build "$build/$name" -j "$jobs" \
+    --target cfmail-unit-tests cfmail-integration-tests cfmail-send cfmail-emulator
+  (cd "$build/$name" && CFMAIL_SOAK_SECONDS=10 ctest -R '^(unit|integration)$' \
+     --output-on-failure --timeout 900)
+}
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+sanitized asan-ubsan "-fsanitize=address,undefined -fno-sanitize-recover=all"
+sanitized tsan "-fsanitize=thread"
+
+echo "== fuzzing (libFuzzer, bounded)"
+"$top/test/fuzz/run.sh" "${CFMAIL_FUZZ_SECONDS:-15}"
 
 echo "test/run.sh: all builds and tests passed"

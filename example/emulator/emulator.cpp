@@ -33,7 +33,12 @@ namespace {
 struct server_state {
     cfmail_emulator::settings settings;
     std::optional<std::filesystem::path> maildir;
+    std::uint64_t requests = 0; // API requests received, whatever their fate
+    std::uint64_t accepted = 0; // messages accepted (and stored, with --maildir)
 };
+
+// `GET /_emulator/stats`: what the emulator received, for tests that count requests.
+constexpr std::string_view stats_target = "/_emulator/stats";
 
 // Stores the message as `<stem>.eml` (the MIME bytes exactly) beside `<stem>.json` (its
 // envelope). Names come from the emulator, never from the request; the .eml appears last and
@@ -81,6 +86,20 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> state, Stream& stream)
         if (read_ec)
             co_return;
         const auto& req = parser.get();
+        if (req.target() == stats_target) {
+            http::response<http::string_body> res{http::status::ok, req.version()};
+            res.set(http::field::content_type, "application/json");
+            res.body() = boost::json::serialize(
+                boost::json::object{{"requests", state->requests}, {"accepted", state->accepted}});
+            res.keep_alive(req.keep_alive());
+            res.prepare_payload();
+            auto [ec, written] =
+                co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+            if (ec || !res.keep_alive())
+                co_return;
+            continue;
+        }
+        ++state->requests;
         cfmail_emulator::incoming in{
             req.method_string(), req.target(),      req[http::field::authorization],
             req["X-Auth-Email"], req["X-Auth-Key"], req.body()};
@@ -90,6 +109,8 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> state, Stream& stream)
             std::cerr << "cfmail-emulator: cannot store a message in " << *state->maildir << '\n';
             a = cfmail_emulator::error_answer(500, 10002, "Internal error: cannot store");
         }
+        if (a.stored)
+            ++state->accepted;
         if (a.stored)
             std::cerr << "cfmail-emulator: accepted " << a.stored->message_id << " for "
                       << a.stored->recipients.size() << " recipient(s)\n";

@@ -1,144 +1,14 @@
 // cfmail-send against cfmail-emulator over TLS, as separate processes: every exit code, and a
-// byte-exact round trip. The paths of the programs come from CFMAIL_SEND and CFMAIL_EMULATOR.
-#include "test_server.hpp"
-
-#include <boost/test/unit_test.hpp>
-
-#include <boost/json.hpp>
+// byte-exact round trip.
+#include "processes.hpp"
 
 #include <algorithm>
-#include <csignal>
-#include <fstream>
 #include <random>
-#include <sstream>
-#include <sys/wait.h>
 
 using namespace cfmail_test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string program(const char* variable) {
-    const char* path = std::getenv(variable);
-    BOOST_TEST_REQUIRE(path != nullptr, variable << " must name the program to test");
-    return path;
-}
-
-std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const fs::path& p, const std::string& data) {
-    std::ofstream out(p, std::ios::binary);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-struct run_result {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-// The emulator over TLS in a child process, with a fresh certificate and maildir.
-class emulator_process {
-public:
-    emulator_process()
-        : dir_(fs::temp_directory_path() / ("cfmail-cli-" + std::to_string(::getpid()))) {
-        fs::remove_all(dir_);
-        fs::create_directories(dir_ / "mail");
-        cert_ = certificate::make("localhost", "DNS:localhost,IP:127.0.0.1");
-        const auto out_file = dir_ / "emulator.out";
-        const std::string exe = program("CFMAIL_EMULATOR");
-        const std::string mail = (dir_ / "mail").string();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            std::freopen(out_file.c_str(), "w", stdout);
-            std::freopen((dir_ / "emulator.err").c_str(), "w", stderr);
-            ::execl(exe.c_str(), exe.c_str(), "--listen", "127.0.0.1:0", "--tls-cert",
-                    cert_.cert_file.c_str(), "--tls-key", cert_.key_file.c_str(), "--maildir",
-                    mail.c_str(), "--token", "cli-SECRET-token", static_cast<char*>(nullptr));
-            std::_Exit(127);
-        }
-        for (int i = 0; i < 200 && base_url_.empty(); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            std::istringstream lines(read_file(out_file));
-            std::string line;
-            if (std::getline(lines, line) && line.rfind("listening on ", 0) == 0)
-                base_url_ = line.substr(13);
-        }
-        if (base_url_.empty())
-            stop();
-        BOOST_TEST_REQUIRE(!base_url_.empty(), "the emulator did not start");
-    }
-
-    ~emulator_process() {
-        stop();
-        fs::remove_all(dir_);
-    }
-
-    // Stops with SIGTERM and returns the exit status (-1 when not running).
-    int stop() {
-        if (pid_ <= 0) // kill(-1, ...) would signal every process
-            return -1;
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-
-    const std::string& base_url() const { return base_url_; }
-    const certificate& cert() const { return cert_; }
-    const fs::path& dir() const { return dir_; }
-
-    std::vector<fs::path> stored() const {
-        std::vector<fs::path> out;
-        for (const auto& entry : fs::directory_iterator(dir_ / "mail")) {
-            if (entry.path().extension() == ".eml")
-                out.push_back(entry.path());
-        }
-        return out;
-    }
-
-    // Runs cfmail-send with `args` (and the CA file unless told not to), bounded in time.
-    run_result send(const std::string& args,
-                    const std::string& env = "CLOUDFLARE_API_TOKEN=cli-SECRET-token",
-                    bool with_ca = true) const {
-        const std::string cmd =
-            "env -u CLOUDFLARE_API_TOKEN -u CLOUDFLARE_EMAIL -u CLOUDFLARE_API_KEY "
-            "-u CLOUDFLARE_ACCOUNT_ID -u CLOUDFLARE_BASE_URL " +
-            env + " timeout 60 " + quote(program("CFMAIL_SEND")) + " " + args +
-            (with_ca ? " --ca-file " + quote(cert_.cert_file) : "") + " >" +
-            quote((dir_ / "send.out").string()) + " 2>" + quote((dir_ / "send.err").string());
-        run_result r;
-        const int raw = std::system(cmd.c_str());
-        r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-        r.out = read_file(dir_ / "send.out");
-        r.err = read_file(dir_ / "send.err");
-        return r;
-    }
-
-    std::string message_file(const std::string& content) const {
-        const auto p = dir_ / ("message-" + std::to_string(counter_++) + ".eml");
-        write_file(p, content);
-        return p.string();
-    }
-
-private:
-    fs::path dir_;
-    certificate cert_;
-    pid_t pid_ = -1;
-    std::string base_url_;
-    mutable int counter_ = 0;
-};
 
 const std::string hello =
     "From: sender@example.com\r\nTo: recipient@example.com\r\nSubject: Hi\r\n\r\nHello\r\n";

@@ -77,9 +77,11 @@ struct outcome {
     cfmail::send_raw_result result;
 };
 
-// Sends `count` messages in sequence from one coroutine client; returns the last outcome.
+// Sends `count` messages in sequence, `pause` apart, from one coroutine client; returns the
+// last outcome.
 outcome send_async(const test_server& server, cfmail::https_options https, int count = 1,
-                   cfmail::client_options opts = {}) {
+                   cfmail::client_options opts = {},
+                   std::chrono::milliseconds pause = std::chrono::milliseconds(0)) {
     if (opts.base_url == cfmail::client_options{}.base_url)
         opts = options_for(server);
     boost::asio::io_context ioc;
@@ -91,6 +93,10 @@ outcome send_async(const test_server& server, cfmail::https_options https, int c
         [&]() -> boost::asio::awaitable<void> {
             auto req = message();
             for (int i = 0; i < count; ++i) {
+                if (i > 0 && pause.count() > 0) {
+                    boost::asio::steady_timer timer(ioc, pause);
+                    co_await timer.async_wait(boost::asio::use_awaitable);
+                }
                 auto [ec, result] = co_await client.async_send_raw(
                     req, out.diag, boost::asio::as_tuple(boost::asio::use_awaitable));
                 out.ec = ec;
@@ -131,7 +137,8 @@ BOOST_AUTO_TEST_CASE(many_sends_share_one_connection) {
 }
 
 BOOST_AUTO_TEST_CASE(idle_closed_connection_is_recovered_without_a_duplicate) {
-    // Every answer is followed by a close without notice, as an idle timeout would.
+    // Every answer is followed by a close without notice; the next send comes once the
+    // connection has been idle for a while, as after a server's idle timeout.
     test_server server(
         [](const request&, int) {
             auto r = ok();
@@ -139,10 +146,24 @@ BOOST_AUTO_TEST_CASE(idle_closed_connection_is_recovered_without_a_duplicate) {
             return r;
         },
         &good_cert());
-    auto out = send_async(server, trusting(good_cert()), 3);
+    auto out = send_async(server, trusting(good_cert()), 3, {}, 100ms);
     BOOST_TEST(!out.ec, out.ec.message() << " / " << out.diag);
     BOOST_TEST(server.requests() == 3);
     BOOST_TEST(server.connections() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(close_after_reading_on_a_reused_connection_is_not_resent) {
+    // The server reads the second request and hangs up: it may have acted on it, so the client
+    // reports an unknown outcome instead of sending it again.
+    test_server server(
+        [](const request&, int index) {
+            return index == 1 ? ok() : answer(0, "", reply::kind::drop);
+        },
+        &good_cert());
+    auto out = send_async(server, trusting(good_cert()), 2);
+    BOOST_TEST(out.ec == cfmail::error::outcome_unknown);
+    BOOST_TEST(server.requests() == 2);
+    BOOST_TEST(server.connections() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(rate_limit_honours_retry_after) {

@@ -32,8 +32,7 @@ http_request sample_request() {
 struct exchange_result {
     boost::system::error_code ec;
     http_response resp;
-    bool got_answer_bytes = false;
-    bool keep_alive = false;
+    detail::exchange_progress progress;
     std::string written; // what reached the server
 };
 
@@ -54,8 +53,7 @@ exchange_result run_exchange(const std::string& answer, bool close_after = false
     beast::flat_buffer buffer;
     const auto req = sample_request();
     asio::co_spawn(ioc,
-                   detail::http_exchange(client, buffer, req, out.resp, max_body,
-                                         out.got_answer_bytes, out.keep_alive),
+                   detail::http_exchange(client, buffer, req, out.resp, max_body, out.progress),
                    [&](std::exception_ptr failure, boost::system::error_code ec) {
                        BOOST_TEST(!failure);
                        out.ec = ec;
@@ -92,7 +90,7 @@ BOOST_AUTO_TEST_CASE(content_length_answer_read_one_byte_at_a_time) {
     BOOST_TEST(out.resp.header("retry-after") == "3");
     BOOST_TEST(out.resp.header("CF-Ray") == "abc-LHR");
     BOOST_TEST(out.resp.body == "{\"success\":false}");
-    BOOST_TEST(out.keep_alive);
+    BOOST_TEST(out.progress.keep_alive);
 }
 
 BOOST_AUTO_TEST_CASE(chunked_answer) {
@@ -106,20 +104,20 @@ BOOST_AUTO_TEST_CASE(chunked_answer) {
 BOOST_AUTO_TEST_CASE(connection_close_answer_is_not_kept_alive) {
     auto out = run_exchange("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
     BOOST_TEST(!out.ec);
-    BOOST_TEST(!out.keep_alive);
+    BOOST_TEST(!out.progress.keep_alive);
 }
 
 BOOST_AUTO_TEST_CASE(eof_mid_body_is_an_error_after_answer_bytes) {
     auto out = run_exchange("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", true);
     BOOST_TEST(out.ec);
-    BOOST_TEST(out.got_answer_bytes);
+    BOOST_TEST(out.progress.got_answer_bytes);
     BOOST_TEST(out.resp.request_written);
 }
 
 BOOST_AUTO_TEST_CASE(eof_before_any_answer_byte) {
     auto out = run_exchange("", true);
     BOOST_TEST(out.ec);
-    BOOST_TEST(!out.got_answer_bytes);
+    BOOST_TEST(!out.progress.got_answer_bytes);
 }
 
 BOOST_AUTO_TEST_CASE(oversize_by_content_length_and_chunked) {

@@ -61,9 +61,9 @@ start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_r
 /// An asynchronous transport over one persistent HTTP/1.1 connection, TLS (1.2 or newer, SNI,
 /// peer and host-name verification) for `https` and plain TCP for loopback `http`.
 ///
-/// A reused connection that the server closed while idle (EOF or reset before any byte of the
-/// answer) is reconnected and the request resent once; any other failure after the request was
-/// written is reported with `request_written` set. Supports per-operation terminal
+/// An idle connection that the server closed is detected before reuse and replaced; a write
+/// that fails on a reused connection (the server had closed it) is resent once on a new one.
+/// Any failure after the request was written is reported with `request_written` set. Supports per-operation terminal
 /// cancellation, which closes the connection (the next exchange reconnects).
 ///
 /// Thread safety: distinct objects, safe; shared objects, unsafe. One exchange at a time.

@@ -34,14 +34,21 @@ inline boost::system::error_code normalize(boost::system::error_code ec) {
     return ec;
 }
 
+// How far an exchange got, to tell a connection closed while idle from an unknown outcome.
+struct exchange_progress {
+    bool write_failed = false;     // the failure happened while writing the request
+    bool got_answer_bytes = false; // some of the answer arrived
+    bool keep_alive = true;        // the answer allows reusing the connection
+};
+
 // One HTTP/1.1 exchange on an open stream: writes `req` (its body straight from the caller's
 // buffer), reads the answer into `resp` with at most `max_body` bytes of body. Sets
-// `resp.request_written` before writing and `got_answer_bytes` once anything of the answer
-// arrived. Usable on any Beast stream, beast::test::stream included.
+// `resp.request_written` before writing, and records in `progress` how far it got. Usable on any
+// Beast stream, beast::test::stream included.
 template <class Stream>
 asio::awaitable<boost::system::error_code>
 http_exchange(Stream& stream, beast::flat_buffer& buffer, const http_request& req,
-              http_response& resp, std::size_t max_body, bool& got_answer_bytes, bool& keep_alive) {
+              http_response& resp, std::size_t max_body, exchange_progress& progress) {
     http::request<http::span_body<const char>> out;
     out.method_string(req.method);
     out.target(req.target);
@@ -56,8 +63,10 @@ http_exchange(Stream& stream, beast::flat_buffer& buffer, const http_request& re
     auto [write_ec, written] =
         co_await http::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
     (void)written;
-    if (write_ec)
+    if (write_ec) {
+        progress.write_failed = true;
         co_return normalize(write_ec);
+    }
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(max_body);
@@ -66,7 +75,7 @@ http_exchange(Stream& stream, beast::flat_buffer& buffer, const http_request& re
     auto [read_ec, read] =
         co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     (void)read;
-    got_answer_bytes = parser.got_some() || buffer.size() > 0;
+    progress.got_answer_bytes = parser.got_some() || buffer.size() > 0;
     if (read_ec)
         co_return normalize(read_ec);
 
@@ -76,7 +85,7 @@ http_exchange(Stream& stream, beast::flat_buffer& buffer, const http_request& re
     for (const auto& field : message)
         resp.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     resp.body = std::move(message.body());
-    keep_alive = message.keep_alive();
+    progress.keep_alive = message.keep_alive();
     co_return boost::system::error_code{};
 }
 

@@ -26,8 +26,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <cerrno>
 #include <optional>
 #include <stdexcept>
+#include <sys/socket.h>
 
 namespace cfmail::detail {
 
@@ -93,7 +95,9 @@ private:
     template <class Stream>
     asio::awaitable<boost::system::error_code>
     write_and_read(Stream& stream, const http_request& req, http_response& resp,
-                   bool& got_answer_bytes);
+                   exchange_progress& progress);
+
+    bool idle_connection_is_usable();
 
     beast::tcp_stream& tcp() {
         return tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : *plain_stream_;
@@ -181,20 +185,30 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
 template <class Stream>
 asio::awaitable<boost::system::error_code>
 https_connection::write_and_read(Stream& stream, const http_request& req, http_response& resp,
-                                 bool& got_answer_bytes) {
-    bool keep_alive = true;
-    auto ec = co_await http_exchange(stream, buffer_, req, resp, options_.max_response_size,
-                                     got_answer_bytes, keep_alive);
-    if (!ec && !keep_alive)
+                                 exchange_progress& progress) {
+    auto ec =
+        co_await http_exchange(stream, buffer_, req, resp, options_.max_response_size, progress);
+    if (!ec && !progress.keep_alive)
         close();
     co_return ec;
+}
+
+// An idle connection must have nothing to read: a FIN, a reset, a TLS close_notify or stray
+// bytes all mean the server is done with it. Checking before writing tells a connection the
+// server closed while idle (safe to replace) from one it closed after reading the request
+// (the outcome is unknown).
+inline bool https_connection::idle_connection_is_usable() {
+    auto& socket = tcp().socket();
+    char byte;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 inline asio::awaitable<boost::system::error_code>
 https_connection::exchange(const http_request& req, http_response& resp) {
     const auto deadline = clock::now() + options_.attempt_timeout;
     bool reused = connected_ && peer_scheme_ == req.scheme && peer_host_ == req.host &&
-                  peer_port_ == req.port;
+                  peer_port_ == req.port && idle_connection_is_usable();
     for (int round = 0;; ++round) {
         resp.clear();
         if (!reused) {
@@ -205,21 +219,24 @@ https_connection::exchange(const http_request& req, http_response& resp) {
             }
         }
         tcp().expires_at(deadline);
-        bool got_answer_bytes = false;
+        exchange_progress progress;
         boost::system::error_code ec;
         if (tls_stream_)
-            ec = co_await write_and_read(*tls_stream_, req, resp, got_answer_bytes);
+            ec = co_await write_and_read(*tls_stream_, req, resp, progress);
         else
-            ec = co_await write_and_read(*plain_stream_, req, resp, got_answer_bytes);
+            ec = co_await write_and_read(*plain_stream_, req, resp, progress);
         if (!ec) {
             if (connected_)
                 tcp().expires_never();
             co_return ec;
         }
         close();
-        // The server closed the idle connection before reading the request: nothing was
-        // processed, so a fresh connection may carry it once.
-        if (reused && round == 0 && !got_answer_bytes && is_idle_close(ec) && !cancelled) {
+        // Writing to a reused connection failed with a reset or a broken pipe: the server had
+        // closed it before reading the whole request, so nothing was processed and a fresh
+        // connection may carry it once. A close after the request was written (EOF on the
+        // read) is not retried here: the server may have acted on it.
+        if (reused && round == 0 && progress.write_failed && !progress.got_answer_bytes &&
+            is_idle_close(ec) && !cancelled) {
             reused = false;
             continue;
         }

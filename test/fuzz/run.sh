@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang and runs each on a copy of its seed corpus.
+#   test/fuzz/run.sh [SECONDS_PER_TARGET]   (default 15; e.g. 3600 for a long run)
+# Any crash, sanitizer finding, leak or broken invariant fails the run; the input that found it
+# is left in the work directory as crash-* / leak-* for reproduction.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${CFMAIL_BUILD_DIR:-$top/build}/fuzz
+seconds=${1:-15}
+
+cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++ -DCFMAIL_BUILD_TESTS=OFF -DCFMAIL_BUILD_EXAMPLES=OFF \
+  -DCFMAIL_BUILD_FUZZERS=ON >/dev/null
+cmake --build "$build" -j "${CFMAIL_JOBS:-2}"
+
+for target in envelope response validation emulator; do
+  work="$build/run-$target"
+  rm -rf "$work"
+  mkdir -p "$work/corpus"
+  cp "$top/test/fuzz/corpus/$target"/* "$work/corpus/"
+  echo "== fuzz $target for ${seconds}s"
+  (cd "$work" && "$build/test/fuzz/cfmail-fuzz-$target" -max_total_time="$seconds" \
+     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 corpus 2>&1 |
+     grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' || true)
+  if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* >/dev/null 2>&1; then
+    echo "fuzz $target: finding in $work" >&2
+    exit 1
+  fi
+done
+echo "fuzz: no findings"
