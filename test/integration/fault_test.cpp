@@ -118,11 +118,11 @@ BOOST_AUTO_TEST_CASE(idle_close_is_recovered_without_a_duplicate) {
 }
 
 // Many concurrent coroutine sends, faults at random, for a bounded time (CFMAIL_SOAK_SECONDS,
-// default 30). Every send ends in exactly one of success, API error or unknown outcome; the
+// default 60). Every send ends in exactly one of success, API error or unknown outcome; the
 // stored messages are the successes plus some of the unknown outcomes, none twice.
 BOOST_AUTO_TEST_CASE(soak_nothing_lost_nothing_twice) {
     const char* env_seconds = std::getenv("CFMAIL_SOAK_SECONDS");
-    const auto duration = std::chrono::seconds(env_seconds ? std::atoi(env_seconds) : 30);
+    const auto duration = std::chrono::seconds(env_seconds ? std::atoi(env_seconds) : 60);
     emulator_process e(false);
     boost::asio::io_context ioc;
     const char* prefixes[] = {"ok-",
@@ -211,6 +211,12 @@ BOOST_AUTO_TEST_CASE(soak_nothing_lost_nothing_twice) {
     BOOST_TEST(static_cast<int>(e.stored().size()) == successes + unknown_stored);
     BOOST_TEST(static_cast<int>(success_message_ids.size()) == successes);
     BOOST_TEST(sends == static_cast<int>(outcomes.size()));
+    // The token never reaches a file the emulator wrote, nor its output.
+    for (const auto& entry : fs::recursive_directory_iterator(e.dir())) {
+        if (entry.is_regular_file())
+            BOOST_TEST(read_file(entry.path()).find("cli-SECRET-token") == std::string::npos,
+                       entry.path());
+    }
     BOOST_TEST_MESSAGE("soak: " << sends << " sends in " << duration.count() << " s, " << faults
                                 << " faults injected; " << successes << " succeeded, " << api_errors
                                 << " API errors, " << unknown << " unknown outcomes ("
