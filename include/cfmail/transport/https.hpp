@@ -63,8 +63,8 @@ start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_r
 ///
 /// An idle connection that the server closed is detected before reuse and replaced; a write
 /// that fails on a reused connection (the server had closed it) is resent once on a new one.
-/// Any failure after the request was written is reported with `request_written` set. Supports per-operation terminal
-/// cancellation, which closes the connection (the next exchange reconnects).
+/// Any failure after the request was written is reported with `request_written` set. Supports
+/// per-operation terminal cancellation, which closes the connection (the next exchange reconnects).
 ///
 /// Thread safety: distinct objects, safe; shared objects, unsafe. One exchange at a time.
 class https_transport {
