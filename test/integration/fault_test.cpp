@@ -101,6 +101,12 @@ BOOST_AUTO_TEST_CASE(idle_close_is_recovered_without_a_duplicate) {
         ioc,
         [&]() -> boost::asio::awaitable<void> {
             for (int i = 0; i < 3; ++i) {
+                // The next send comes after the connection has been idle for a while, as
+                // after a server's idle timeout.
+                if (i > 0) {
+                    boost::asio::steady_timer pause(ioc, 100ms);
+                    co_await pause.async_wait(boost::asio::use_awaitable);
+                }
                 cfmail::send_raw_request req{"fault-idleclose-a",
                                              "sender@example.com",
                                              {"r@example.com"},
