@@ -9,6 +9,7 @@
 #include <cfmail/config.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +29,12 @@ CFMAIL_DECL std::string_view find_header(const std::vector<http_header>& headers
                                          std::string_view name) noexcept;
 
 /// A request as the protocol core built it. The transport connects to `scheme://host:port`,
-/// sends `method target` with `headers` (which include `Host`) and `body`, and adds
-/// `Content-Length` itself.
+/// sends `method target` with `headers` (which include `Host`) and the body, and adds
+/// `Content-Length` (body_size()) itself.
+///
+/// The body is `body`, then, when `json_string_tail` is set, that text as a quoted JSON string
+/// escaped while it is written, then `body_end`. A large message thus reaches the wire without
+/// a second, escaped copy; a transport that cannot stream writes full_body().
 struct http_request {
     /// `https`, or `http` (loopback hosts only).
     std::string scheme;
@@ -43,8 +48,19 @@ struct http_request {
     std::string target;
     /// Header fields, `Host` included, `Content-Length` excluded.
     std::vector<http_header> headers;
-    /// The request body.
+    /// The body, or its literal beginning when `json_string_tail` is set.
     std::string body;
+    /// Text written after `body` as a quoted, escaped JSON string; it refers to the caller's
+    /// message, which outlives the exchange.
+    std::optional<std::string_view> json_string_tail;
+    /// Literal text after `json_string_tail` (e.g. `}`); ignored without it.
+    std::string_view body_end;
+
+    /// The number of body bytes on the wire: one pass over `json_string_tail`, no copy.
+    CFMAIL_DECL std::size_t body_size() const noexcept;
+
+    /// The whole body as one string, e.g. to record a request in a test.
+    CFMAIL_DECL std::string full_body() const;
 
     /// The value of a header, or an empty view.
     std::string_view header(std::string_view name) const noexcept {

@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         out.target.find("/", prefix.size()) != out.target.size() - suffix.size())
         std::abort();
     boost::system::error_code ec;
-    auto body = boost::json::parse(out.body, ec);
+    auto body = boost::json::parse(out.full_body(), ec);
     if (ec)
         std::abort();
     const auto& obj = body.as_object();

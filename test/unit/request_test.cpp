@@ -4,11 +4,15 @@
 #include <cfmail/error.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <cstdlib>
+#include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 using namespace cfmail;
 using detail::next_action;
@@ -70,7 +74,7 @@ BOOST_AUTO_TEST_CASE(target_headers_and_body) {
     BOOST_TEST(req.header("Accept") == "application/json");
     BOOST_TEST(req.header("User-Agent") == "cfmail/" CFMAIL_VERSION_STRING);
 
-    auto body = boost::json::parse(req.body).as_object();
+    auto body = boost::json::parse(req.full_body()).as_object();
     BOOST_TEST(body.size() == 3u);
     BOOST_TEST(body.at("from").as_string() == "sender@example.com");
     BOOST_TEST(body.at("recipients").as_array().size() == 1u);
@@ -96,12 +100,49 @@ BOOST_AUTO_TEST_CASE(body_round_trips_hostile_mime) {
     req.mime_message = mime;
     started s(req);
     BOOST_TEST_REQUIRE((s.action.what == next_action::kind::round_trip));
-    auto body = boost::json::parse(s.algo.request().body).as_object();
+    auto body = boost::json::parse(s.algo.request().full_body()).as_object();
     const auto& round_tripped = body.at("mime_message").as_string();
     BOOST_TEST(std::string(round_tripped.data(), round_tripped.size()) == mime);
     // Control characters travel escaped, never raw.
-    BOOST_TEST(s.algo.request().body.find('\x07') == std::string::npos);
-    BOOST_TEST(s.algo.request().body.find('\0') == std::string::npos);
+    const auto wire = s.algo.request().full_body();
+    BOOST_TEST(wire.size() == s.algo.request().body_size());
+    BOOST_TEST(wire.find('\x07') == std::string::npos);
+    BOOST_TEST(wire.find('\0') == std::string::npos);
+}
+
+// The fast escaper writes what Boost.JSON's serializer writes, whole or in chunks of any size.
+BOOST_AUTO_TEST_CASE(json_escaping_matches_boost_json_in_any_chunking) {
+    std::string every_byte;
+    for (int c = 1; c < 256; ++c)
+        every_byte.push_back(char(c));
+    std::minstd_rand rng(7);
+    std::vector<std::string> samples = {"", "plain ascii, long enough to span words", every_byte,
+                                        std::string(1, '\0'), "\"\\\r\n"};
+    for (int i = 0; i < 200; ++i) {
+        std::string s(rng() % 300, ' ');
+        for (auto& ch : s) // mostly printable, sometimes a byte that needs escaping
+            ch = rng() % 8 == 0 ? "\"\\\n\r\t\x01\x1f\x7f"[rng() % 8] : char(' ' + rng() % 95);
+        samples.push_back(s);
+    }
+    for (const auto& s : samples) {
+        const std::string expected = boost::json::serialize(boost::json::string_view(s));
+        std::string whole = "<";
+        detail::append_json_string(whole, s);
+        BOOST_TEST(whole == "<" + expected);
+        BOOST_TEST(detail::json_escaped_size(s) + 2 == expected.size());
+        for (std::size_t room : {6u, 7u, 13u, 64u, 4096u}) {
+            detail::json_body_producer producer("{\"m\":", s, "}");
+            std::string out;
+            char chunk[4096];
+            while (!producer.done()) {
+                const std::size_t n = producer.produce(chunk, room);
+                BOOST_TEST_REQUIRE(n > 0u);
+                out.append(chunk, n);
+            }
+            BOOST_TEST(out == "{\"m\":" + expected + "}");
+            BOOST_TEST(out.size() == detail::json_body_producer::total_size("{\"m\":", s, "}"));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(account_id_is_percent_encoded) {

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -38,7 +39,8 @@ struct exchange_result {
 
 // Runs one exchange against a peer that answers `answer` (then closes when `close_after`).
 exchange_result run_exchange(const std::string& answer, bool close_after = false,
-                             std::size_t read_size = 0, std::size_t max_body = 1024 * 1024) {
+                             std::size_t read_size = 0, std::size_t max_body = 1024 * 1024,
+                             const http_request& req = sample_request()) {
     asio::io_context ioc;
     beast::test::stream client(ioc);
     beast::test::stream server(ioc);
@@ -50,10 +52,9 @@ exchange_result run_exchange(const std::string& answer, bool close_after = false
         server.close();
 
     exchange_result out;
-    beast::flat_buffer buffer;
-    const auto req = sample_request();
+    detail::exchange_buffers buffers;
     asio::co_spawn(ioc,
-                   detail::http_exchange(client, buffer, req, out.resp, max_body, out.progress),
+                   detail::http_exchange(client, buffers, req, out.resp, max_body, out.progress),
                    [&](std::exception_ptr failure, boost::system::error_code ec) {
                        BOOST_TEST(!failure);
                        out.ec = ec;
@@ -128,6 +129,36 @@ BOOST_AUTO_TEST_CASE(oversize_by_content_length_and_chunked) {
                                     chunk + "\r\n50\r\n" + chunk + "\r\n0\r\n\r\n",
                                 false, 0, 100);
     BOOST_TEST(chunked.ec == error::response_too_large);
+}
+
+// A message larger than the escaping chunk, full of bytes to escape: the body is streamed
+// with the right Content-Length, and sending it again streams the same bytes again.
+BOOST_AUTO_TEST_CASE(streamed_body_is_escaped_chunk_by_chunk_and_resent_whole) {
+    std::string message;
+    for (int line = 0; message.size() < 3 * detail::exchange_buffers::chunk_size; ++line)
+        message += "Line " + std::to_string(line) + " \"q\" \\ caf\xc3\xa9 \t\x01 " +
+                   std::string(line % 90, 'x') + "\r\n";
+    auto req = sample_request();
+    req.body = R"({"from":"a@b.c","mime_message":)";
+    req.json_string_tail = message;
+    req.body_end = "}";
+
+    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    auto first = run_exchange(answer, false, 0, 1024 * 1024, req);
+    auto second = run_exchange(answer, false, 0, 1024 * 1024, req);
+    BOOST_TEST_REQUIRE(!first.ec);
+    BOOST_TEST(first.written == second.written);
+
+    const auto header_end = first.written.find("\r\n\r\n");
+    BOOST_TEST_REQUIRE(header_end != std::string::npos);
+    const std::string body = first.written.substr(header_end + 4);
+    BOOST_TEST(first.written.find("Content-Length: " + std::to_string(body.size()) + "\r\n") !=
+               std::string::npos);
+    BOOST_TEST(body.size() == req.body_size());
+    BOOST_TEST(body == req.full_body());
+    auto parsed = boost::json::parse(body).as_object();
+    const auto& value = parsed.at("mime_message").as_string();
+    BOOST_TEST(std::string(value.data(), value.size()) == message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

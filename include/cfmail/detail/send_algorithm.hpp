@@ -8,6 +8,7 @@
 
 #include <cfmail/config.hpp>
 #include <cfmail/credentials.hpp>
+#include <cfmail/detail/json_escape.hpp>
 #include <cfmail/diagnostics.hpp>
 #include <cfmail/http_message.hpp>
 #include <cfmail/options.hpp>
@@ -42,9 +43,6 @@ CFMAIL_DECL boost::system::error_code parse_base_url(std::string_view url, endpo
 // error::invalid_request and names the field in `why`.
 CFMAIL_DECL boost::system::error_code
 validate_request(const send_raw_request& req, const client_options& opts, std::string& why);
-
-// Appends `s` as a JSON string literal (quotes included) to `out`.
-CFMAIL_DECL void append_json_string(std::string& out, std::string_view s);
 
 // Fills `out` with the HTTP request for `req`; `req` must have passed validate_request.
 CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,

@@ -2,6 +2,7 @@
 #ifndef CFMAIL_IMPL_HTTP_MESSAGE_IPP
 #define CFMAIL_IMPL_HTTP_MESSAGE_IPP
 
+#include <cfmail/detail/json_escape.hpp>
 #include <cfmail/http_message.hpp>
 
 namespace cfmail {
@@ -32,6 +33,23 @@ CFMAIL_DECL std::string_view find_header(const std::vector<http_header>& headers
             return field.value;
     }
     return {};
+}
+
+CFMAIL_DECL std::size_t http_request::body_size() const noexcept {
+    if (!json_string_tail)
+        return body.size();
+    return detail::json_body_producer::total_size(body, *json_string_tail, body_end);
+}
+
+CFMAIL_DECL std::string http_request::full_body() const {
+    if (!json_string_tail)
+        return body;
+    std::string out(body_size(), '\0');
+    detail::json_body_producer producer(body, *json_string_tail, body_end);
+    std::size_t written = 0;
+    while (!producer.done())
+        written += producer.produce(out.data() + written, out.size() - written);
+    return out;
 }
 
 } // namespace cfmail

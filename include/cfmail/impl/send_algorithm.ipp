@@ -7,7 +7,6 @@
 #include <cfmail/impl/http_message.ipp>
 
 #include <boost/asio/error.hpp>
-#include <boost/json/serializer.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/pchars.hpp>
@@ -280,20 +279,6 @@ validate_header_inputs(const credentials& creds, const client_options& opts, std
     return {};
 }
 
-CFMAIL_DECL void append_json_string(std::string& out, std::string_view s) {
-    boost::json::serializer serializer;
-    serializer.reset(s);
-    // Most bytes need no escaping: start with room for the string and its quotes.
-    std::size_t room = s.size() + 2;
-    while (!serializer.done()) {
-        const std::size_t old_size = out.size();
-        out.resize(old_size + room);
-        const auto written = serializer.read(out.data() + old_size, room);
-        out.resize(old_size + written.size());
-        room = std::max<std::size_t>(room / 2, 64);
-    }
-}
-
 CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,
                                const credentials& creds, const client_options& opts,
                                http_request& out) {
@@ -307,24 +292,31 @@ CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,
     out.target += boost::urls::encode(req.account_id, boost::urls::pchars);
     out.target += "/email/sending/send_raw";
 
-    out.headers.clear();
-    out.headers.push_back({"Host", ep.host_header});
-    out.headers.push_back({"User-Agent", opts.user_agent});
-    out.headers.push_back({"Accept", "application/json"});
-    out.headers.push_back({"Content-Type", "application/json"});
+    // Assigning into the fields of the last request reuses their storage: a client that
+    // sends repeatedly builds its requests without allocating.
+    std::size_t field_count = 0;
+    auto set_field = [&](std::string_view name, auto&&... value_parts) {
+        if (out.headers.size() == field_count)
+            out.headers.emplace_back();
+        auto& field = out.headers[field_count++];
+        field.name.assign(name);
+        field.value.clear();
+        (field.value.append(value_parts), ...);
+    };
+    set_field("Host", ep.host_header);
+    set_field("User-Agent", opts.user_agent);
+    set_field("Accept", "application/json");
+    set_field("Content-Type", "application/json");
     if (auto token = creds.token()) {
-        out.headers.push_back({"Authorization", "Bearer " + token->token});
+        set_field("Authorization", "Bearer ", token->token);
     } else if (auto key = creds.key()) {
-        out.headers.push_back({"X-Auth-Email", key->email});
-        out.headers.push_back({"X-Auth-Key", key->key});
+        set_field("X-Auth-Email", key->email);
+        set_field("X-Auth-Key", key->key);
     }
+    out.headers.resize(field_count);
 
-    std::size_t estimate =
-        req.mime_message.size() + req.mime_message.size() / 8 + 64 + req.from.size();
-    for (const auto& r : req.recipients)
-        estimate += r.size() + 3;
+    // The message itself is not copied: the transport escapes it as it writes the body.
     out.body.clear();
-    out.body.reserve(estimate);
     out.body += "{\"from\":";
     append_json_string(out.body, req.from);
     out.body += ",\"recipients\":[";
@@ -334,8 +326,8 @@ CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,
         append_json_string(out.body, req.recipients[i]);
     }
     out.body += "],\"mime_message\":";
-    append_json_string(out.body, req.mime_message);
-    out.body += '}';
+    out.json_string_tail = req.mime_message;
+    out.body_end = "}";
 }
 
 inline std::string_view trim(std::string_view s) noexcept {

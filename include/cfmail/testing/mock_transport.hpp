@@ -227,7 +227,14 @@ private:
 
     static boost::system::error_code play_on(state& st, const http_request& req,
                                              http_response& resp) {
-        st.requests.push_back(req);
+        // Recorded with the whole body in `body`: the streamed part refers to the caller's
+        // message, which may be gone when the test looks.
+        http_request& recorded = st.requests.emplace_back(req);
+        if (recorded.json_string_tail) {
+            recorded.body = req.full_body();
+            recorded.json_string_tail.reset();
+            recorded.body_end = {};
+        }
         resp.clear();
         if (st.script.empty())
             return boost::asio::error::no_data;

@@ -14,9 +14,14 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/http/span_body.hpp>
+#include <boost/optional.hpp>
 
+#include <cfmail/detail/json_escape.hpp>
+
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace cfmail::detail {
 
@@ -41,23 +46,86 @@ struct exchange_progress {
     bool keep_alive = true;        // the answer allows reusing the connection
 };
 
-// One HTTP/1.1 exchange on an open stream: writes `req` (its body straight from the caller's
-// buffer), reads the answer into `resp` with at most `max_body` bytes of body. Sets
+// What a connection keeps between exchanges so that a send allocates nothing it could reuse.
+struct exchange_buffers {
+    // Size of the chunks the body is escaped into: a small message goes out with its header
+    // in one write, a large one in pieces that keep memory flat.
+    static constexpr std::size_t chunk_size = 64 * 1024;
+
+    beast::flat_buffer read;
+    std::unique_ptr<char[]> chunk; // allocated at the first exchange
+
+    char* chunk_data() {
+        if (!chunk)
+            chunk = std::make_unique<char[]>(chunk_size);
+        return chunk.get();
+    }
+};
+
+// A Beast body that writes an http_request's body: its literal part, then the streamed JSON
+// string escaped chunk by chunk into a reused buffer. Nothing is copied up front, and sending
+// again (a retry) streams again from the start.
+struct request_body {
+    struct value_type {
+        const http_request* request = nullptr;
+        exchange_buffers* buffers = nullptr;
+    };
+
+    class writer {
+    public:
+        using const_buffers_type = asio::const_buffer;
+
+        template <bool IsRequest, class Fields>
+        writer(const http::header<IsRequest, Fields>&, const value_type& body)
+            : body_(body) {}
+
+        void init(boost::system::error_code& ec) {
+            const auto& req = *body_.request;
+            if (req.json_string_tail)
+                producer_.emplace(req.body, *req.json_string_tail, req.body_end);
+            ec = {};
+        }
+
+        boost::optional<std::pair<const_buffers_type, bool>> get(boost::system::error_code& ec) {
+            ec = {};
+            if (!producer_) {
+                // A body without a streamed part goes out as it is, without a copy.
+                if (sent_plain_)
+                    return boost::none;
+                sent_plain_ = true;
+                const auto& text = body_.request->body;
+                return std::pair{asio::const_buffer(text.data(), text.size()), false};
+            }
+            if (producer_->done())
+                return boost::none;
+            char* chunk = body_.buffers->chunk_data();
+            const std::size_t n = producer_->produce(chunk, exchange_buffers::chunk_size);
+            return std::pair{asio::const_buffer(chunk, n), !producer_->done()};
+        }
+
+    private:
+        value_type body_;
+        std::optional<cfmail::detail::json_body_producer> producer_;
+        bool sent_plain_ = false;
+    };
+};
+
+// One HTTP/1.1 exchange on an open stream: writes `req` (its body streamed from the caller's
+// message), reads the answer into `resp` with at most `max_body` bytes of body. Sets
 // `resp.request_written` before writing, and records in `progress` how far it got. Usable on any
 // Beast stream, beast::test::stream included.
 template <class Stream>
 asio::awaitable<boost::system::error_code>
-http_exchange(Stream& stream, beast::flat_buffer& buffer, const http_request& req,
+http_exchange(Stream& stream, exchange_buffers& buffers, const http_request& req,
               http_response& resp, std::size_t max_body, exchange_progress& progress) {
-    http::request<http::span_body<const char>> out;
+    http::request<request_body> out;
     out.method_string(req.method);
     out.target(req.target);
     out.version(11);
     for (const auto& field : req.headers)
         out.set(field.name, field.value);
-    out.body() = boost::span<const char>(req.body.data(), req.body.size());
-    out.keep_alive(true);
-    out.prepare_payload();
+    out.body() = {&req, &buffers};
+    out.content_length(req.body_size());
 
     resp.request_written = true;
     auto [write_ec, written] =
@@ -71,11 +139,11 @@ http_exchange(Stream& stream, beast::flat_buffer& buffer, const http_request& re
     http::response_parser<http::string_body> parser;
     parser.body_limit(max_body);
     parser.header_limit(64 * 1024);
-    buffer.clear();
-    auto [read_ec, read] =
-        co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    buffers.read.clear();
+    auto [read_ec, read] = co_await http::async_read(stream, buffers.read, parser,
+                                                     asio::as_tuple(asio::use_awaitable));
     (void)read;
-    progress.got_answer_bytes = parser.got_some() || buffer.size() > 0;
+    progress.got_answer_bytes = parser.got_some() || buffers.read.size() > 0;
     if (read_ec)
         co_return normalize(read_ec);
 

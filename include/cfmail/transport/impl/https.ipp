@@ -112,7 +112,7 @@ private:
     std::optional<beast::tcp_stream> plain_stream_;
     bool connected_ = false;
     std::string peer_scheme_, peer_host_, peer_port_;
-    beast::flat_buffer buffer_;
+    exchange_buffers buffers_;
 };
 
 // Errors that mean "the server had closed this idle connection".
@@ -128,7 +128,7 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
     const auto connect_deadline = std::min(deadline, clock::now() + options_.connect_timeout);
     tls_stream_.reset();
     plain_stream_.reset();
-    buffer_.clear();
+    buffers_.read.clear();
 
     timer_.expires_at(connect_deadline);
     auto resolved = co_await (
@@ -187,7 +187,7 @@ asio::awaitable<boost::system::error_code>
 https_connection::write_and_read(Stream& stream, const http_request& req, http_response& resp,
                                  exchange_progress& progress) {
     auto ec =
-        co_await http_exchange(stream, buffer_, req, resp, options_.max_response_size, progress);
+        co_await http_exchange(stream, buffers_, req, resp, options_.max_response_size, progress);
     if (!ec && !progress.keep_alive)
         close();
     co_return ec;
