@@ -32,11 +32,12 @@ namespace cfmail {
 /// `async_send_raw(req, diag, token)` completes with `void(error_code, send_raw_result)`.
 /// The blocking ones need a sync_transport, the asynchronous ones an async_transport.
 ///
-/// Thread safety: distinct objects, safe; shared objects, unsafe. One operation at a time per
-/// client; starting another while one runs fails with error::operation_in_progress. To send
-/// several messages at once, use several clients (or a pooled transport). The request must
-/// stay alive until the operation completes; the client must not be moved or destroyed
-/// while an operation runs.
+/// Thread safety: distinct objects, safe; shared objects, unsafe. Over a transport that carries
+/// one exchange at a time, a client runs one operation at a time: starting another while one
+/// runs fails with error::operation_in_progress. Over a concurrent_transport (such as
+/// pooled_https_transport), it runs any number at once, each with its own buffers, reused by
+/// later sends. The request must stay alive until the operation completes; the client must
+/// not be moved or destroyed while an operation runs.
 template <transport Transport>
 class basic_client {
 public:
@@ -88,7 +89,7 @@ public:
     auto async_send_raw(const send_raw_request& req, CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken,
                                           void(std::exception_ptr, send_raw_result)>(
-            detail::async_send_op<Transport, true>(*state_, req, state_->own_diag), token,
+            detail::async_send_op<Transport, true>(*state_, req, nullptr), token,
             state_->transport.get_executor());
     }
 
@@ -101,7 +102,7 @@ public:
                         CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken,
                                           void(boost::system::error_code, send_raw_result)>(
-            detail::async_send_op<Transport, false>(*state_, req, diag), token,
+            detail::async_send_op<Transport, false>(*state_, req, &diag), token,
             state_->transport.get_executor());
     }
 

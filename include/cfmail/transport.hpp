@@ -37,6 +37,14 @@ concept async_transport = requires(T& t, const http_request& req, http_response&
     t.async_round_trip(req, resp, boost::asio::deferred);
 };
 
+/// An async_transport that carries several exchanges at once, such as a connection pool. It
+/// says so with `static constexpr bool concurrent_exchanges = true;`, and a basic_client over
+/// it then runs several sends at once instead of failing with error::operation_in_progress.
+template <class T>
+concept concurrent_transport = async_transport<T> && requires {
+    requires T::concurrent_exchanges;
+};
+
 /// Either kind of transport; basic_client offers the operations the transport supports.
 template <class T>
 concept transport = sync_transport<T> || async_transport<T>;

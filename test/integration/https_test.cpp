@@ -7,12 +7,19 @@
 #include <cfmail/transport/https.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
+#include <vector>
 
 using namespace cfmail_test;
 using namespace std::chrono_literals;
@@ -337,6 +344,226 @@ BOOST_AUTO_TEST_CASE(plain_http_to_loopback) {
     test_server server([](const request&, int) { return ok(); });
     auto out = send_async(server, cfmail::https_options{});
     BOOST_TEST(!out.ec, out.ec.message() << " / " << out.diag);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// Sends through one pooled client: `requests[i]` starts at once for every i, and each outcome
+// lands in `outcomes[i]` with its completion rank in `order`.
+struct pool_run {
+    explicit pool_run(const test_server& server, cfmail::pool_options pool, std::size_t count)
+        : client(cfmail::pooled_https_transport(ioc.get_executor(), std::move(pool)),
+                 cfmail::api_token{"integration-token"}, options_for(server))
+        , requests(count, message())
+        , outcomes(count)
+        , signals(count) {
+        for (std::size_t i = 0; i < count; ++i)
+            requests[i].recipients = {"r" + std::to_string(i) + "@example.com"};
+    }
+
+    void start(std::size_t i) {
+        client.async_send_raw(
+            requests[i], outcomes[i].diag,
+            boost::asio::bind_cancellation_slot(
+                signals[i].slot(),
+                [this, i](boost::system::error_code ec, cfmail::send_raw_result result) {
+                    outcomes[i].ec = ec;
+                    outcomes[i].result = std::move(result);
+                    order.push_back(i);
+                }));
+    }
+
+    // Runs the io_context until `done` holds, or fails the test after `limit`.
+    template <class Predicate>
+    void run_until(Predicate done, std::chrono::milliseconds limit = 20s) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            ioc.restart();
+            ioc.run_for(5ms);
+        }
+        BOOST_TEST_REQUIRE(done());
+    }
+
+    bool all_done() const { return order.size() == outcomes.size(); }
+
+    boost::asio::io_context ioc;
+    cfmail::pooled_client client;
+    std::vector<cfmail::send_raw_request> requests;
+    std::vector<outcome> outcomes;
+    std::vector<boost::asio::cancellation_signal> signals;
+    std::vector<std::size_t> order;
+};
+
+cfmail::pool_options pool_of(std::size_t connections, const certificate* cert = nullptr) {
+    cfmail::pool_options o;
+    o.max_connections = connections;
+    if (cert)
+        o.https = trusting(*cert);
+    return o;
+}
+
+std::string recipient_of(const request& r) {
+    auto json = boost::json::parse(r.body());
+    return std::string(json.at("recipients").at(0).as_string());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(pool)
+
+BOOST_AUTO_TEST_CASE(runs_n_sends_at_once_over_n_tls_connections) {
+    // Answers come late, so all sends are in flight or waiting at the same time.
+    test_server server(
+        [](const request&, int) {
+            auto r = ok();
+            r.delay = 400ms;
+            return r;
+        },
+        &good_cert());
+    pool_run run(server, pool_of(4, &good_cert()), 12);
+    for (std::size_t i = 0; i < 12; ++i)
+        run.start(i);
+    run.run_until([&] { return server.requests() == 4; });
+    BOOST_TEST(run.client.transport().waiting_exchanges() == 8u);
+    run.ioc.restart();
+    run.ioc.run_for(100ms);
+    BOOST_TEST(server.requests() == 4); // never more than N in flight
+    run.run_until([&] { return run.all_done(); });
+    for (const auto& o : run.outcomes)
+        BOOST_TEST(!o.ec, o.ec.message() << " / " << o.diag);
+    BOOST_TEST(server.requests() == 12);
+    BOOST_TEST(server.connections() == 4);
+    BOOST_TEST(run.client.transport().open_connections() == 4u);
+    BOOST_TEST(run.client.transport().waiting_exchanges() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_sends_go_first_in_first_out) {
+    test_server server([](const request&, int) {
+        auto r = ok();
+        r.delay = 20ms;
+        return r;
+    });
+    pool_run run(server, pool_of(1), 6);
+    for (std::size_t i = 0; i < 6; ++i)
+        run.start(i);
+    run.run_until([&] { return run.all_done(); });
+    const std::vector<std::size_t> expected = {0, 1, 2, 3, 4, 5};
+    BOOST_TEST(run.order == expected, boost::test_tools::per_element());
+    const auto received = server.received();
+    BOOST_TEST_REQUIRE(received.size() == 6u);
+    for (std::size_t i = 0; i < 6; ++i)
+        BOOST_TEST(recipient_of(received[i]) == "r" + std::to_string(i) + "@example.com");
+    BOOST_TEST(server.connections() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(broken_connections_are_replaced) {
+    // The first answer is followed by a close; the third request is dropped unanswered.
+    test_server server(
+        [](const request&, int index) {
+            if (index == 1) {
+                auto r = ok();
+                r.what = reply::kind::respond_then_close;
+                return r;
+            }
+            if (index == 3)
+                return answer(0, "", reply::kind::drop);
+            return ok();
+        },
+        &good_cert());
+    pool_run run(server, pool_of(1, &good_cert()), 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        run.start(i);
+        run.run_until([&] { return run.order.size() == i + 1; });
+        // Let the server's close reach the client before the next send.
+        std::this_thread::sleep_for(50ms);
+    }
+    BOOST_TEST(!run.outcomes[0].ec);
+    BOOST_TEST(!run.outcomes[1].ec, "a closed idle connection is replaced: " << run.outcomes[1].ec.message() << " / " << run.outcomes[1].diag);
+    BOOST_TEST(run.outcomes[2].ec == cfmail::error::outcome_unknown);
+    BOOST_TEST(!run.outcomes[3].ec, "a dropped connection is replaced");
+    BOOST_TEST(server.requests() == 4); // nothing sent twice
+    BOOST_TEST(server.connections() == 3);
+    BOOST_TEST(run.client.transport().open_connections() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_a_waiting_send_removes_it_from_the_queue) {
+    test_server server([](const request&, int) {
+        auto r = ok();
+        r.delay = 300ms;
+        return r;
+    });
+    pool_run run(server, pool_of(1), 3);
+    for (std::size_t i = 0; i < 3; ++i)
+        run.start(i);
+    run.run_until([&] { return server.requests() == 1; });
+    BOOST_TEST(run.client.transport().waiting_exchanges() == 2u);
+    run.signals[1].emit(boost::asio::cancellation_type::terminal);
+    run.run_until([&] { return run.order.size() == 1; }, 200ms); // long before the answer
+    BOOST_TEST(run.order.front() == 1u);
+    BOOST_TEST(run.outcomes[1].ec == boost::asio::error::operation_aborted);
+    BOOST_TEST(run.client.transport().waiting_exchanges() == 1u);
+    run.run_until([&] { return run.all_done(); });
+    BOOST_TEST(!run.outcomes[0].ec);
+    BOOST_TEST(!run.outcomes[2].ec);
+    const auto received = server.received();
+    BOOST_TEST_REQUIRE(received.size() == 2u); // the cancelled send never reached the server
+    BOOST_TEST(recipient_of(received[1]) == "r2@example.com");
+}
+
+BOOST_AUTO_TEST_CASE(idle_connections_time_out_and_run_returns) {
+    test_server server([](const request&, int) { return ok(); });
+    auto opts = pool_of(2);
+    opts.idle_timeout = 100ms;
+    pool_run run(server, opts, 2);
+    run.start(0);
+    const auto started = std::chrono::steady_clock::now();
+    run.ioc.run(); // returns once the idle connection was closed
+    BOOST_TEST(!run.outcomes[0].ec);
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 10s));
+    BOOST_TEST(run.client.transport().open_connections() == 0u);
+    run.start(1);
+    run.run_until([&] { return run.all_done(); });
+    BOOST_TEST(!run.outcomes[1].ec);
+    BOOST_TEST(server.connections() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(threads_through_a_strand) {
+    test_server server([](const request&, int) { return ok(); }, &good_cert());
+    boost::asio::io_context ioc(2);
+    auto strand = boost::asio::make_strand(ioc);
+    cfmail::pooled_client client(cfmail::pooled_https_transport(strand, pool_of(4, &good_cert())),
+                                 cfmail::api_token{"integration-token"}, options_for(server));
+    constexpr int total = 200;
+    std::atomic<int> ok_count{0};
+    std::atomic<int> finished{0};
+    auto req = message();
+    // Eight senders on the strand, each sending its share in sequence.
+    for (int sender = 0; sender < 8; ++sender) {
+        boost::asio::co_spawn(
+            strand,
+            [&]() -> boost::asio::awaitable<void> {
+                for (int i = 0; i < total / 8; ++i) {
+                    cfmail::diagnostics diag;
+                    auto [ec, result] = co_await client.async_send_raw(
+                        req, diag, boost::asio::as_tuple(boost::asio::use_awaitable));
+                    ok_count += ec ? 0 : 1;
+                    if (++finished == total)
+                        client.transport().close(); // lets run() return without idling
+                }
+            },
+            boost::asio::detached);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    std::thread second([&] { ioc.run_for(60s); });
+    ioc.run_for(60s);
+    second.join();
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 30s));
+    BOOST_TEST(finished == total);
+    BOOST_TEST(ok_count == total);
+    BOOST_TEST(server.requests() == total);
+    BOOST_TEST(server.connections() <= 4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

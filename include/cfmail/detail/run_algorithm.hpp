@@ -14,51 +14,102 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace cfmail::detail {
 
-// What one client owns for its sends; a client runs one send at a time.
+// What one send needs besides the request: the protocol state, its buffers and a timer.
+// Kept between sends so that a client sending repeatedly does not allocate them again.
+struct send_slot {
+    explicit send_slot(const client_config& config)
+        : algorithm(config) {}
+
+    send_algorithm algorithm;
+    diagnostics own_diag; // for the overloads that report through an exception
+    std::optional<boost::asio::steady_timer> timer;
+    bool busy = false;
+
+    // Created at the first wait, so a transport used only for blocking sends needs no
+    // executor.
+    template <class Executor>
+    boost::asio::steady_timer& retry_timer(const Executor& ex) {
+        if (!timer)
+            timer.emplace(ex);
+        return *timer;
+    }
+};
+
+// What one client owns for its sends. Over a concurrent_transport, each send in flight takes
+// a slot of its own (recycled afterwards); otherwise the one slot makes sends take turns.
 template <class Transport>
 struct client_state {
     template <class T>
     client_state(T&& t, cfmail::credentials creds, client_options opts)
         : transport(std::forward<T>(t))
         , config(std::move(creds), std::move(opts))
-        , algorithm(config) {}
+        , primary(config) {}
 
-    // Created at the first wait, so a transport used only for blocking sends needs no
-    // executor.
-    boost::asio::steady_timer& retry_timer() {
-        if (!timer)
-            timer.emplace(transport.get_executor());
-        return *timer;
+    // A free slot, or nullptr when a send is running and the transport carries one at a time.
+    send_slot* acquire() {
+        if (!primary.busy) {
+            primary.busy = true;
+            return &primary;
+        }
+        if constexpr (concurrent_transport<Transport>) {
+            std::unique_ptr<send_slot> slot;
+            if (spare.empty()) {
+                slot = std::make_unique<send_slot>(config);
+            } else {
+                slot = std::move(spare.back());
+                spare.pop_back();
+            }
+            slot->busy = true;
+            return lent.emplace_back(std::move(slot)).get();
+        } else {
+            return nullptr;
+        }
+    }
+
+    void release(send_slot* slot) {
+        slot->busy = false;
+        if (slot == &primary)
+            return;
+        for (auto& owned : lent) {
+            if (owned.get() == slot) {
+                spare.push_back(std::move(owned));
+                owned = std::move(lent.back());
+                lent.pop_back();
+                return;
+            }
+        }
     }
 
     Transport transport;
     client_config config;
-    send_algorithm algorithm;
-    diagnostics own_diag; // for the overloads that report through an exception
-    std::optional<boost::asio::steady_timer> timer;
-    bool busy = false;
+    send_slot primary;
+    std::vector<std::unique_ptr<send_slot>> lent;  // in use by sends in flight
+    std::vector<std::unique_ptr<send_slot>> spare; // free for the next sends
 };
 
 template <class Transport>
 send_raw_result run_sync(client_state<Transport>& st, const send_raw_request& req,
                          boost::system::error_code& ec, diagnostics& diag) {
-    if (st.busy) {
+    send_slot* slot = st.acquire();
+    if (!slot) {
         diag.clear();
         ec = error::operation_in_progress;
         return {};
     }
-    st.busy = true;
     struct release {
-        bool& busy;
-        ~release() { busy = false; }
-    } guard{st.busy};
+        client_state<Transport>& st;
+        send_slot* slot;
+        ~release() { st.release(slot); }
+    } guard{st, slot};
 
-    auto& algo = st.algorithm;
+    auto& algo = slot->algorithm;
     next_action action = algo.start(req, diag);
     while (action.what != next_action::kind::done) {
         if (action.what == next_action::kind::round_trip) {
@@ -78,28 +129,30 @@ send_raw_result run_sync(client_state<Transport>& st, const send_raw_request& re
 }
 
 // Completes with `void(error_code, send_raw_result)`, or, when Throwing, with
-// `void(std::exception_ptr, send_raw_result)` where the exception is an api_error.
+// `void(std::exception_ptr, send_raw_result)` where the exception is an api_error. A null
+// `diag` means the slot's own diagnostics (the throwing flavour).
 template <class Transport, bool Throwing>
 class async_send_op {
 public:
-    async_send_op(client_state<Transport>& st, const send_raw_request& req, diagnostics& diag)
+    async_send_op(client_state<Transport>& st, const send_raw_request& req, diagnostics* diag)
         : st_(&st)
         , req_(&req)
-        , diag_(&diag) {}
+        , diag_(diag) {}
 
     template <class Self>
     void operator()(Self& self) {
         if (phase_ == phase::completing_posted)
             return complete(self);
         phase_ = phase::running;
-        if (st_->busy) {
+        slot_ = st_->acquire();
+        if (!slot_) {
             // The running send owns the client's state; report without touching it.
-            owns_state_ = false;
             final_ec_ = error::operation_in_progress;
             return post_completion(self);
         }
-        st_->busy = true;
-        next_action action = st_->algorithm.start(*req_, *diag_);
+        if (!diag_)
+            diag_ = &slot_->own_diag;
+        next_action action = slot_->algorithm.start(*req_, *diag_);
         if (action.what == next_action::kind::done) {
             // Rejected before any I/O: complete through the executor, never inline.
             final_ec_ = action.ec;
@@ -110,12 +163,12 @@ public:
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec) {
-        next_action action = st_->algorithm.resume(ec);
+        next_action action = slot_->algorithm.resume(ec);
         // A cancellation that arrived while the last step was completing anyway must still end
         // the send rather than start another wait or attempt.
         if (action.what != next_action::kind::done &&
             self.get_cancellation_state().cancelled() != boost::asio::cancellation_type::none)
-            action = st_->algorithm.abort();
+            action = slot_->algorithm.abort();
         if (action.what == next_action::kind::done) {
             final_ec_ = action.ec;
             return complete(self);
@@ -128,12 +181,12 @@ private:
 
     template <class Self>
     void perform(Self& self, const next_action& action) {
-        auto& algo = st_->algorithm;
+        auto& algo = slot_->algorithm;
         if (action.what == next_action::kind::round_trip) {
             algo.response().clear();
             st_->transport.async_round_trip(algo.request(), algo.response(), std::move(self));
         } else {
-            auto& timer = st_->retry_timer();
+            auto& timer = slot_->retry_timer(st_->transport.get_executor());
             timer.expires_after(action.delay);
             timer.async_wait(std::move(self));
         }
@@ -148,30 +201,30 @@ private:
     template <class Self>
     void complete(Self& self) {
         send_raw_result result;
-        if (owns_state_) {
+        std::exception_ptr failure;
+        if (slot_) {
             if (!final_ec_)
-                result = std::move(st_->algorithm.result());
-            st_->busy = false;
-        } else if (!Throwing) {
+                result = std::move(slot_->algorithm.result());
+            if (Throwing && final_ec_)
+                failure = std::make_exception_ptr(api_error(final_ec_, *diag_));
+            st_->release(slot_);
+        } else if constexpr (Throwing) {
+            failure = std::make_exception_ptr(api_error(final_ec_, diagnostics{}));
+        } else {
             diag_->clear();
         }
-        if constexpr (Throwing) {
-            std::exception_ptr failure;
-            if (final_ec_)
-                failure = std::make_exception_ptr(
-                    api_error(final_ec_, owns_state_ ? *diag_ : diagnostics{}));
+        if constexpr (Throwing)
             self.complete(failure, std::move(result));
-        } else {
+        else
             self.complete(final_ec_, std::move(result));
-        }
     }
 
     client_state<Transport>* st_;
     const send_raw_request* req_;
     diagnostics* diag_;
+    send_slot* slot_ = nullptr;
     boost::system::error_code final_ec_;
     phase phase_ = phase::starting;
-    bool owns_state_ = true;
 };
 
 } // namespace cfmail::detail

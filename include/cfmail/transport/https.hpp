@@ -50,12 +50,29 @@ struct https_options {
     tls_options tls;
 };
 
+/// Options of pooled_https_transport.
+struct pool_options {
+    /// Most connections open at once, and so most exchanges in flight; further exchanges wait
+    /// for a free connection in the order they were started.
+    std::size_t max_connections = 16;
+    /// A connection left unused this long is closed. The timer that does it keeps the
+    /// executor's `run()` busy until then; close() or destroying the transport ends it sooner.
+    std::chrono::milliseconds idle_timeout{30000};
+    /// Timeouts, answer cap and trusted roots of every connection.
+    https_options https;
+};
+
 namespace detail {
 class https_connection;
+class https_pool;
 CFMAIL_DECL void
 start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_request& req,
                      http_response& resp,
                      boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
+CFMAIL_DECL void
+start_pooled_exchange(const std::shared_ptr<https_pool>& pool, const http_request& req,
+                      http_response& resp,
+                      boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
 } // namespace detail
 
 /// An asynchronous transport over one persistent HTTP/1.1 connection, TLS (1.2 or newer, SNI,
@@ -111,6 +128,72 @@ private:
     std::shared_ptr<detail::https_connection> conn_;
 };
 
+/// An asynchronous transport over a pool of up to `max_connections` persistent connections, so
+/// that one client runs that many sends at once (a concurrent_transport). Each connection
+/// follows the rules of https_transport: TLS verification, timeouts, idle checks, resending
+/// only a request whose write failed, and terminal cancellation that closes the connection
+/// of the exchange it cancels. An exchange that finds every connection busy waits, first in
+/// first out; cancelling it (any cancellation type: nothing was sent) removes it from the
+/// queue. A broken or closed connection is replaced by a new one at its next exchange.
+///
+/// Thread safety: the pool is not internally locked. Use it from one thread, or give it a
+/// strand as executor and start, cancel and destroy its operations (and the client's) from
+/// that strand.
+class pooled_https_transport {
+public:
+    /// The executor type.
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Marks the transport as carrying several exchanges at once.
+    static constexpr bool concurrent_exchanges = true;
+
+    /// Creates the pool; connections are made as exchanges need them. Throws
+    /// `boost::system::system_error` when a configured CA cannot be loaded, and
+    /// `std::invalid_argument` when `max_connections` is 0.
+    CFMAIL_DECL explicit pooled_https_transport(executor_type ex, pool_options opts = {});
+
+    /// Closes every connection; exchanges in flight or waiting complete with
+    /// `operation_aborted`.
+    CFMAIL_DECL ~pooled_https_transport();
+
+    /// Moves the transport (not while an exchange is in flight).
+    pooled_https_transport(pooled_https_transport&&) noexcept = default;
+    /// Moves the transport (not while an exchange is in flight).
+    pooled_https_transport& operator=(pooled_https_transport&&) noexcept = default;
+
+    /// The executor exchanges run on.
+    CFMAIL_DECL executor_type get_executor() const noexcept;
+
+    /// The options given at construction.
+    CFMAIL_DECL const pool_options& options() const noexcept;
+
+    /// Connections open now.
+    CFMAIL_DECL std::size_t open_connections() const noexcept;
+
+    /// Exchanges waiting for a free connection.
+    CFMAIL_DECL std::size_t waiting_exchanges() const noexcept;
+
+    /// Closes every connection; exchanges in flight or waiting complete with
+    /// `operation_aborted`. The pool stays usable: later exchanges connect again.
+    CFMAIL_DECL void close();
+
+    /// Performs one exchange (async_transport), on a free connection or after waiting for one.
+    /// Completes with `void(error_code)`.
+    template <class CompletionToken>
+    auto async_round_trip(const http_request& req, http_response& resp, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [](boost::asio::any_completion_handler<void(boost::system::error_code)> handler,
+               const std::shared_ptr<detail::https_pool>& pool, const http_request* request,
+               http_response* response) {
+                detail::start_pooled_exchange(pool, *request, *response, std::move(handler));
+            },
+            token, pool_, &req, &resp);
+    }
+
+private:
+    std::shared_ptr<detail::https_pool> pool_;
+};
+
 /// A blocking transport: https_transport run on a private io_context with `run_for`, so every
 /// exchange is bounded by the timeouts (Beast's blocking I/O has none).
 ///
@@ -145,10 +228,14 @@ using client = basic_client<https_transport>;
 /// The blocking client over HTTPS: `client.send_raw(req)`.
 using blocking_client = basic_client<blocking_https_transport>;
 
+/// The asynchronous client over a connection pool: many `async_send_raw` at once.
+using pooled_client = basic_client<pooled_https_transport>;
+
 #ifdef CFMAIL_SEPARATE_COMPILATION
 // Compiled once, in the translation unit that includes <cfmail/src.hpp>.
 extern template class basic_client<https_transport>;
 extern template class basic_client<blocking_https_transport>;
+extern template class basic_client<pooled_https_transport>;
 #endif
 
 } // namespace cfmail

@@ -9,8 +9,11 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,8 +30,10 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <list>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 #include <sys/socket.h>
 
 namespace cfmail::detail {
@@ -61,15 +66,20 @@ inline asio::ssl::context make_tls_context(const tls_options& tls) {
 // One persistent connection and the buffers reused across its exchanges.
 class https_connection : public std::enable_shared_from_this<https_connection> {
 public:
-    https_connection(asio::any_io_executor ex, https_options opts)
+    // Connections of a pool share one TLS context: its trusted roots are loaded once.
+    https_connection(asio::any_io_executor ex, https_options opts,
+                     std::shared_ptr<asio::ssl::context> tls_context = nullptr)
         : executor_(std::move(ex))
         , options_(std::move(opts))
-        , tls_context_(make_tls_context(options_.tls))
+        , tls_context_(tls_context ? std::move(tls_context)
+                                   : std::make_shared<asio::ssl::context>(
+                                         make_tls_context(options_.tls)))
         , resolver_(executor_)
         , timer_(executor_) {}
 
     const asio::any_io_executor& executor() const noexcept { return executor_; }
     const https_options& options() const noexcept { return options_; }
+    bool is_connected() const noexcept { return connected_; }
 
     void close() {
         resolver_.cancel();
@@ -105,7 +115,7 @@ private:
 
     asio::any_io_executor executor_;
     https_options options_;
-    asio::ssl::context tls_context_;
+    std::shared_ptr<asio::ssl::context> tls_context_;
     tcp::resolver resolver_;
     asio::steady_timer timer_;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
@@ -142,7 +152,7 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
 
     const bool tls = req.scheme == "https";
     if (tls)
-        tls_stream_.emplace(executor_, tls_context_);
+        tls_stream_.emplace(executor_, *tls_context_);
     else
         plain_stream_.emplace(executor_);
 
@@ -274,6 +284,180 @@ start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_r
                    });
 }
 
+
+// The shared state of pooled_https_transport. Every member function runs on the pool's
+// executor (the caller's thread or strand); completion handlers hold it alive.
+class https_pool : public std::enable_shared_from_this<https_pool> {
+public:
+    using handler_type = asio::any_completion_handler<void(boost::system::error_code)>;
+
+    https_pool(asio::any_io_executor ex, pool_options opts)
+        : executor_(std::move(ex))
+        , options_(std::move(opts))
+        , tls_context_(std::make_shared<asio::ssl::context>(make_tls_context(options_.https.tls)))
+        , idle_timer_(executor_) {
+        if (options_.max_connections == 0)
+            throw std::invalid_argument("cfmail: pool_options::max_connections must be > 0");
+        members_.reserve(options_.max_connections);
+    }
+
+    const asio::any_io_executor& executor() const noexcept { return executor_; }
+    const pool_options& options() const noexcept { return options_; }
+    std::size_t waiting() const noexcept { return waiters_.size(); }
+
+    std::size_t open_connections() const noexcept {
+        std::size_t open = 0;
+        for (const auto& m : members_)
+            open += m.conn->is_connected() ? 1 : 0;
+        return open;
+    }
+
+    void start(const http_request& req, http_response& resp, handler_type handler) {
+        if (member* free = free_member())
+            return run(*free, req, resp, std::move(handler));
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        auto it = waiters_.insert(waiters_.end(), waiter{&req, &resp, std::move(handler)});
+        if (slot.is_connected()) {
+            // Nothing was sent yet, so every kind of cancellation may take it off the queue.
+            std::weak_ptr<https_pool> weak = shared_from_this();
+            slot.assign([weak, it](asio::cancellation_type) {
+                if (auto pool = weak.lock())
+                    pool->abandon(it);
+            });
+        }
+    }
+
+    void close() {
+        idle_timer_.cancel();
+        for (auto& m : members_)
+            m.conn->close();
+        while (!waiters_.empty())
+            abandon(waiters_.begin());
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    struct member {
+        std::shared_ptr<https_connection> conn;
+        bool busy = false;
+        clock::time_point idle_since;
+    };
+
+    struct waiter {
+        const http_request* req;
+        http_response* resp;
+        handler_type handler;
+    };
+
+    // A free connection, preferring one still open; a new one while under the limit.
+    member* free_member() {
+        member* closed = nullptr;
+        for (auto& m : members_) {
+            if (m.busy)
+                continue;
+            if (m.conn->is_connected())
+                return &m;
+            if (!closed)
+                closed = &m;
+        }
+        if (closed)
+            return closed;
+        if (members_.size() < options_.max_connections) {
+            return &members_.emplace_back(member{
+                std::make_shared<https_connection>(executor_, options_.https, tls_context_)});
+        }
+        return nullptr;
+    }
+
+    void run(member& m, const http_request& req, http_response& resp, handler_type handler) {
+        m.busy = true;
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        auto done = [self = shared_from_this(), conn = m.conn,
+                     h = std::move(handler)](boost::system::error_code ec) mutable {
+            self->finished(conn);
+            asio::dispatch(asio::append(std::move(h), ec));
+        };
+        start_https_exchange(m.conn, req, resp,
+                             asio::bind_cancellation_slot(
+                                 slot, asio::bind_executor(executor_, std::move(done))));
+    }
+
+    // Hands the connection to the first waiter, or lets it idle.
+    void finished(const std::shared_ptr<https_connection>& conn) {
+        member* m = nullptr;
+        for (auto& candidate : members_)
+            if (candidate.conn == conn)
+                m = &candidate;
+        if (!m)
+            return;
+        if (!waiters_.empty()) {
+            waiter next = std::move(waiters_.front());
+            waiters_.pop_front();
+            auto slot = asio::get_associated_cancellation_slot(next.handler);
+            if (slot.is_connected())
+                slot.clear();
+            return run(*m, *next.req, *next.resp, std::move(next.handler));
+        }
+        m->busy = false;
+        m->idle_since = clock::now();
+        arm_idle_timer();
+    }
+
+    void abandon(std::list<waiter>::iterator it) {
+        handler_type handler = std::move(it->handler);
+        waiters_.erase(it);
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected())
+            slot.clear();
+        asio::post(executor_, asio::append(std::move(handler),
+                                           boost::system::error_code(asio::error::operation_aborted)));
+    }
+
+    // One timer for the whole pool, set to the earliest moment an idle connection expires.
+    void arm_idle_timer() {
+        if (idle_timer_armed_)
+            return;
+        std::optional<clock::time_point> earliest;
+        for (const auto& m : members_)
+            if (!m.busy && m.conn->is_connected() && (!earliest || m.idle_since < *earliest))
+                earliest = m.idle_since;
+        if (!earliest)
+            return;
+        idle_timer_armed_ = true;
+        idle_timer_.expires_at(*earliest + options_.idle_timeout);
+        std::weak_ptr<https_pool> weak = shared_from_this();
+        idle_timer_.async_wait([weak](boost::system::error_code) {
+            if (auto pool = weak.lock())
+                pool->close_idle_connections();
+        });
+    }
+
+    void close_idle_connections() {
+        idle_timer_armed_ = false;
+        const auto now = clock::now();
+        for (auto& m : members_)
+            if (!m.busy && m.conn->is_connected() && now - m.idle_since >= options_.idle_timeout)
+                m.conn->close();
+        arm_idle_timer();
+    }
+
+    asio::any_io_executor executor_;
+    pool_options options_;
+    std::shared_ptr<asio::ssl::context> tls_context_;
+    asio::steady_timer idle_timer_;
+    bool idle_timer_armed_ = false;
+    std::vector<member> members_; // never beyond max_connections, so never reallocated
+    std::list<waiter> waiters_;
+};
+
+CFMAIL_DECL void
+start_pooled_exchange(const std::shared_ptr<https_pool>& pool, const http_request& req,
+                      http_response& resp,
+                      asio::any_completion_handler<void(boost::system::error_code)> handler) {
+    pool->start(req, resp, std::move(handler));
+}
+
 } // namespace cfmail::detail
 
 namespace cfmail {
@@ -296,6 +480,35 @@ CFMAIL_DECL const https_options& https_transport::options() const noexcept {
 
 CFMAIL_DECL void https_transport::close() {
     conn_->close();
+}
+
+CFMAIL_DECL pooled_https_transport::pooled_https_transport(executor_type ex, pool_options opts)
+    : pool_(std::make_shared<detail::https_pool>(std::move(ex), std::move(opts))) {}
+
+CFMAIL_DECL pooled_https_transport::~pooled_https_transport() {
+    if (pool_)
+        pool_->close();
+}
+
+CFMAIL_DECL pooled_https_transport::executor_type
+pooled_https_transport::get_executor() const noexcept {
+    return pool_->executor();
+}
+
+CFMAIL_DECL const pool_options& pooled_https_transport::options() const noexcept {
+    return pool_->options();
+}
+
+CFMAIL_DECL std::size_t pooled_https_transport::open_connections() const noexcept {
+    return pool_->open_connections();
+}
+
+CFMAIL_DECL std::size_t pooled_https_transport::waiting_exchanges() const noexcept {
+    return pool_->waiting();
+}
+
+CFMAIL_DECL void pooled_https_transport::close() {
+    pool_->close();
 }
 
 CFMAIL_DECL blocking_https_transport::blocking_https_transport(https_options opts)
@@ -336,6 +549,7 @@ CFMAIL_DECL void blocking_https_transport::close() {
 namespace cfmail {
 template class basic_client<https_transport>;
 template class basic_client<blocking_https_transport>;
+template class basic_client<pooled_https_transport>;
 } // namespace cfmail
 #endif
 
