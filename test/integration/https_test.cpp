@@ -9,11 +9,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -364,15 +364,14 @@ struct pool_run {
     }
 
     void start(std::size_t i) {
-        client.async_send_raw(
-            requests[i], outcomes[i].diag,
-            boost::asio::bind_cancellation_slot(
-                signals[i].slot(),
-                [this, i](boost::system::error_code ec, cfmail::send_raw_result result) {
-                    outcomes[i].ec = ec;
-                    outcomes[i].result = std::move(result);
-                    order.push_back(i);
-                }));
+        client.async_send_raw(requests[i], outcomes[i].diag,
+                              boost::asio::bind_cancellation_slot(
+                                  signals[i].slot(), [this, i](boost::system::error_code ec,
+                                                               cfmail::send_raw_result result) {
+                                      outcomes[i].ec = ec;
+                                      outcomes[i].result = std::move(result);
+                                      order.push_back(i);
+                                  }));
     }
 
     // Runs the io_context until `done` holds, or fails the test after `limit`.
@@ -480,7 +479,9 @@ BOOST_AUTO_TEST_CASE(broken_connections_are_replaced) {
         std::this_thread::sleep_for(50ms);
     }
     BOOST_TEST(!run.outcomes[0].ec);
-    BOOST_TEST(!run.outcomes[1].ec, "a closed idle connection is replaced: " << run.outcomes[1].ec.message() << " / " << run.outcomes[1].diag);
+    BOOST_TEST(!run.outcomes[1].ec,
+               "a closed idle connection is replaced: " << run.outcomes[1].ec.message() << " / "
+                                                        << run.outcomes[1].diag);
     BOOST_TEST(run.outcomes[2].ec == cfmail::error::outcome_unknown);
     BOOST_TEST(!run.outcomes[3].ec, "a dropped connection is replaced");
     BOOST_TEST(server.requests() == 4); // nothing sent twice

@@ -11,17 +11,18 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/optional.hpp>
 
 #include <cfmail/detail/json_escape.hpp>
 
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
-#include <utility>
 
 namespace cfmail::detail {
 
@@ -48,11 +49,12 @@ struct exchange_progress {
 
 // What a connection keeps between exchanges so that a send allocates nothing it could reuse.
 struct exchange_buffers {
-    // Size of the chunks the body is escaped into: a small message goes out with its header
+    // Size of the chunks the request is written in: a small message goes out with its header
     // in one write, a large one in pieces that keep memory flat.
     static constexpr std::size_t chunk_size = 64 * 1024;
 
     beast::flat_buffer read;
+    std::string head;              // request line and header fields
     std::unique_ptr<char[]> chunk; // allocated at the first exchange
 
     char* chunk_data() {
@@ -62,53 +64,55 @@ struct exchange_buffers {
     }
 };
 
-// A Beast body that writes an http_request's body: its literal part, then the streamed JSON
-// string escaped chunk by chunk into a reused buffer. Nothing is copied up front, and sending
-// again (a retry) streams again from the start.
-struct request_body {
-    struct value_type {
-        const http_request* request = nullptr;
-        exchange_buffers* buffers = nullptr;
-    };
+// The request line and header fields of `req`, Content-Length included, into `out`. The
+// protocol core has already refused any field value with a control character.
+inline void format_request_head(const http_request& req, std::size_t content_length,
+                                std::string& out) {
+    out.clear();
+    out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+    for (const auto& field : req.headers)
+        out.append(field.name).append(": ").append(field.value).append("\r\n");
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, content_length).ptr;
+    out.append("Content-Length: ").append(digits, end).append("\r\n\r\n");
+}
 
-    class writer {
-    public:
-        using const_buffers_type = asio::const_buffer;
-
-        template <bool IsRequest, class Fields>
-        writer(const http::header<IsRequest, Fields>&, const value_type& body)
-            : body_(body) {}
-
-        void init(boost::system::error_code& ec) {
-            const auto& req = *body_.request;
-            if (req.json_string_tail)
-                producer_.emplace(req.body, *req.json_string_tail, req.body_end);
-            ec = {};
-        }
-
-        boost::optional<std::pair<const_buffers_type, bool>> get(boost::system::error_code& ec) {
-            ec = {};
-            if (!producer_) {
-                // A body without a streamed part goes out as it is, without a copy.
-                if (sent_plain_)
-                    return boost::none;
-                sent_plain_ = true;
-                const auto& text = body_.request->body;
-                return std::pair{asio::const_buffer(text.data(), text.size()), false};
-            }
-            if (producer_->done())
-                return boost::none;
-            char* chunk = body_.buffers->chunk_data();
-            const std::size_t n = producer_->produce(chunk, exchange_buffers::chunk_size);
-            return std::pair{asio::const_buffer(chunk, n), !producer_->done()};
-        }
-
-    private:
-        value_type body_;
-        std::optional<cfmail::detail::json_body_producer> producer_;
-        bool sent_plain_ = false;
-    };
-};
+// Writes `req`: the head and the literal body as they are; a streamed JSON string escaped
+// chunk by chunk into the reused chunk buffer, the head in front of the first chunk. A small
+// message thus leaves in one write, and sending again (a retry) streams again from the start.
+template <class Stream>
+asio::awaitable<boost::system::error_code> write_request(Stream& stream, exchange_buffers& buffers,
+                                                         const http_request& req) {
+    format_request_head(req, req.body_size(), buffers.head);
+    const auto& head = buffers.head;
+    if (!req.json_string_tail) {
+        const std::array<asio::const_buffer, 2> whole{asio::buffer(head), asio::buffer(req.body)};
+        auto [ec, n] =
+            co_await asio::async_write(stream, whole, asio::as_tuple(asio::use_awaitable));
+        co_return ec;
+    }
+    char* chunk = buffers.chunk_data();
+    std::size_t used = 0;
+    if (head.size() <= exchange_buffers::chunk_size / 2) {
+        std::memcpy(chunk, head.data(), head.size());
+        used = head.size();
+    } else {
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return ec;
+    }
+    json_body_producer producer(req.body, *req.json_string_tail, req.body_end);
+    while (!producer.done()) {
+        used += producer.produce(chunk + used, exchange_buffers::chunk_size - used);
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(chunk, used),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return ec;
+        used = 0;
+    }
+    co_return boost::system::error_code{};
+}
 
 // One HTTP/1.1 exchange on an open stream: writes `req` (its body streamed from the caller's
 // message), reads the answer into `resp` with at most `max_body` bytes of body. Sets
@@ -118,20 +122,8 @@ template <class Stream>
 asio::awaitable<boost::system::error_code>
 http_exchange(Stream& stream, exchange_buffers& buffers, const http_request& req,
               http_response& resp, std::size_t max_body, exchange_progress& progress) {
-    http::request<request_body> out;
-    out.method_string(req.method);
-    out.target(req.target);
-    out.version(11);
-    for (const auto& field : req.headers)
-        out.set(field.name, field.value);
-    out.body() = {&req, &buffers};
-    out.content_length(req.body_size());
-
     resp.request_written = true;
-    auto [write_ec, written] =
-        co_await http::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
-    (void)written;
-    if (write_ec) {
+    if (auto write_ec = co_await write_request(stream, buffers, req)) {
         progress.write_failed = true;
         co_return normalize(write_ec);
     }

@@ -13,10 +13,10 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -33,8 +33,8 @@
 #include <list>
 #include <optional>
 #include <stdexcept>
-#include <vector>
 #include <sys/socket.h>
+#include <vector>
 
 namespace cfmail::detail {
 
@@ -63,17 +63,38 @@ inline asio::ssl::context make_tls_context(const tls_options& tls) {
     return ctx;
 }
 
+// The TLS context, made at the first TLS connection: loading the system's roots costs
+// milliseconds that plain-HTTP use never needs. The options are checked at construction so
+// that an unreadable CA file still fails there.
+class lazy_tls_context {
+public:
+    explicit lazy_tls_context(tls_options tls)
+        : tls_(std::move(tls)) {
+        if (!tls_.ca_file.empty() || !tls_.ca_directory.empty() || !tls_.ca_pem.empty())
+            context_.emplace(make_tls_context(tls_));
+    }
+
+    asio::ssl::context& get() {
+        if (!context_)
+            context_.emplace(make_tls_context(tls_));
+        return *context_;
+    }
+
+private:
+    tls_options tls_;
+    std::optional<asio::ssl::context> context_;
+};
+
 // One persistent connection and the buffers reused across its exchanges.
 class https_connection : public std::enable_shared_from_this<https_connection> {
 public:
     // Connections of a pool share one TLS context: its trusted roots are loaded once.
     https_connection(asio::any_io_executor ex, https_options opts,
-                     std::shared_ptr<asio::ssl::context> tls_context = nullptr)
+                     std::shared_ptr<lazy_tls_context> tls_context = nullptr)
         : executor_(std::move(ex))
         , options_(std::move(opts))
         , tls_context_(tls_context ? std::move(tls_context)
-                                   : std::make_shared<asio::ssl::context>(
-                                         make_tls_context(options_.tls)))
+                                   : std::make_shared<lazy_tls_context>(options_.tls))
         , resolver_(executor_)
         , timer_(executor_) {}
 
@@ -115,7 +136,7 @@ private:
 
     asio::any_io_executor executor_;
     https_options options_;
-    std::shared_ptr<asio::ssl::context> tls_context_;
+    std::shared_ptr<lazy_tls_context> tls_context_;
     tcp::resolver resolver_;
     asio::steady_timer timer_;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
@@ -152,7 +173,7 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
 
     const bool tls = req.scheme == "https";
     if (tls)
-        tls_stream_.emplace(executor_, *tls_context_);
+        tls_stream_.emplace(executor_, tls_context_->get());
     else
         plain_stream_.emplace(executor_);
 
@@ -284,7 +305,6 @@ start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_r
                    });
 }
 
-
 // The shared state of pooled_https_transport. Every member function runs on the pool's
 // executor (the caller's thread or strand); completion handlers hold it alive.
 class https_pool : public std::enable_shared_from_this<https_pool> {
@@ -294,7 +314,7 @@ public:
     https_pool(asio::any_io_executor ex, pool_options opts)
         : executor_(std::move(ex))
         , options_(std::move(opts))
-        , tls_context_(std::make_shared<asio::ssl::context>(make_tls_context(options_.https.tls)))
+        , tls_context_(std::make_shared<lazy_tls_context>(options_.https.tls))
         , idle_timer_(executor_) {
         if (options_.max_connections == 0)
             throw std::invalid_argument("cfmail: pool_options::max_connections must be > 0");
@@ -378,9 +398,9 @@ private:
             self->finished(conn);
             asio::dispatch(asio::append(std::move(h), ec));
         };
-        start_https_exchange(m.conn, req, resp,
-                             asio::bind_cancellation_slot(
-                                 slot, asio::bind_executor(executor_, std::move(done))));
+        start_https_exchange(
+            m.conn, req, resp,
+            asio::bind_cancellation_slot(slot, asio::bind_executor(executor_, std::move(done))));
     }
 
     // Hands the connection to the first waiter, or lets it idle.
@@ -410,8 +430,9 @@ private:
         auto slot = asio::get_associated_cancellation_slot(handler);
         if (slot.is_connected())
             slot.clear();
-        asio::post(executor_, asio::append(std::move(handler),
-                                           boost::system::error_code(asio::error::operation_aborted)));
+        asio::post(executor_,
+                   asio::append(std::move(handler),
+                                boost::system::error_code(asio::error::operation_aborted)));
     }
 
     // One timer for the whole pool, set to the earliest moment an idle connection expires.
@@ -444,7 +465,7 @@ private:
 
     asio::any_io_executor executor_;
     pool_options options_;
-    std::shared_ptr<asio::ssl::context> tls_context_;
+    std::shared_ptr<lazy_tls_context> tls_context_;
     asio::steady_timer idle_timer_;
     bool idle_timer_armed_ = false;
     std::vector<member> members_; // never beyond max_connections, so never reallocated
