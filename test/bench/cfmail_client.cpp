@@ -1,0 +1,66 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+
+// The cfmail client of cfmail-bench: one pooled client, CONCURRENCY coroutines each sending
+// in turn, as an async server would use it.
+
+#include "bench_common.hpp"
+
+#include <cfmail.hpp>
+#include <cfmail/transport/https.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdio>
+#include <exception>
+
+namespace cfmail_bench {
+
+namespace asio = boost::asio;
+
+int run_cfmail_client(client_args args) {
+    asio::io_context ioc(1);
+    run_meter meter;
+
+    cfmail::pool_options pool;
+    pool.max_connections = args.concurrency;
+    if (!args.ca_file.empty())
+        pool.https.tls.ca_file = args.ca_file;
+    cfmail::client_options options;
+    options.base_url = args.base_url;
+    options.max_message_size =
+        cfmail::max_message_size_limit; // large messages, verified recipients
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                                 cfmail::api_token{args.token}, options);
+
+    // The message is moved, not copied, into the one request every send reuses.
+    const cfmail::send_raw_request request{
+        args.account_id, args.from, {args.recipient}, std::move(args.message)};
+    std::size_t started = 0, ok = 0, finished = 0, reported = 0;
+    auto sender = [&]() -> asio::awaitable<void> {
+        cfmail::diagnostics diag;
+        while (started < args.n) {
+            ++started;
+            auto [ec, result] =
+                co_await client.async_send_raw(request, diag, asio::as_tuple(asio::use_awaitable));
+            if (!ec && !result.delivered.empty())
+                ++ok;
+            else if (reported++ < 5)
+                std::fprintf(stderr, "send failed: %s\n", ec.message().c_str());
+            if (++finished == args.n)
+                client.transport().close(); // no idle connection keeps run() going
+        }
+    };
+    for (std::size_t i = 0; i < args.concurrency && i < args.n; ++i)
+        asio::co_spawn(ioc, sender(), [](std::exception_ptr failure) {
+            if (failure)
+                std::rethrow_exception(failure);
+        });
+    ioc.run();
+    return meter.finish("cfmail", args.n, ok);
+}
+
+} // namespace cfmail_bench

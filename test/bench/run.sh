@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Builds cfmail-bench (Release), starts its loopback server over HTTP and HTTPS, runs every
+# workload with cfmail and with the libcurl + nlohmann/json baseline, and prints a table of
+# CPU per send, sends per second and peak RSS, each with its ratio to the baseline. Each run
+# is repeated (the two clients taking turns) and the median is shown.
+#
+#   test/bench/run.sh           the workloads of doc/performance.md, 5 runs each
+#   test/bench/run.sh --quick   a tenth of the sends, 1 run each (a smoke run)
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${CFMAIL_BUILD_DIR:-$top/build}/bench
+scale=1
+repeat=5
+for arg in "$@"; do
+  case "$arg" in
+    --quick) scale=10; repeat=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+# shellcheck source=../deps.sh
+. "$top/test/deps.sh"
+cfmail_install_missing libcurl4-openssl-dev nlohmann-json3-dev
+
+cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCFMAIL_BUILD_TESTS=OFF \
+  -DCFMAIL_BUILD_EXAMPLES=OFF -DCFMAIL_BUILD_BENCH=ON >/dev/null
+cmake --build "$build" -j "${CFMAIL_JOBS:-2}" --target cfmail-bench cfmail-bench-baseline
+bench="$build/test/bench/cfmail-bench"
+declare -A program=([client]="$bench" [baseline]="$build/test/bench/cfmail-bench-baseline")
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+# Two messages as a mail client writes them: CRLF lines, a text part, and for the large one a
+# base64 attachment in 76-column lines.
+python3 - "$work" <<'PY'
+import base64, os, sys
+work = sys.argv[1]
+def message(body_bytes, attachment):
+    head = ("From: Sender <sender@example.com>\r\nTo: recipient@example.com\r\n"
+            "Subject: Your order has shipped\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n")
+    text = ("Hello,\r\n\r\nYour order \"42\" has shipped \u2014 it should arrive soon.\r\n"
+            * 64).encode()
+    out = head.encode() + text[:body_bytes]
+    if attachment:
+        data = base64.b64encode(os.urandom(attachment)).decode()
+        lines = "\r\n".join(data[i:i + 76] for i in range(0, len(data), 76))
+        out += ("\r\n--b1\r\nContent-Type: application/pdf\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n" + lines).encode()
+    out += b"\r\n--b1--\r\n"
+    return out
+small = message(1700, 0)
+open(os.path.join(work, "2k.eml"), "wb").write(small)
+large = message(1000, (10 * 1024 * 1024 - 2000) * 57 // 78)
+open(os.path.join(work, "10m.eml"), "wb").write(large)
+PY
+
+declare -A url
+start_server() { # scheme: sets url[scheme]
+  local scheme=$1 portfile="$work/$1.port"
+  if [ "$scheme" = https ]; then
+    "$bench" server https "$portfile" "$work/cert.pem" "$work/key.pem" &
+  else
+    "$bench" server http "$portfile" &
+  fi
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$portfile" ] && break; sleep 0.05; done
+  url[$scheme]="$scheme://127.0.0.1:$(cat "$portfile")/client/v4"
+}
+start_server http
+start_server https
+
+results="$work/results.jsonl"
+run() { # workload scheme client n concurrency message
+  local ca=() line
+  if [ "$2" = https ]; then ca=("$work/cert.pem"); fi
+  if ! line=$("${program[$3]}" client "${url[$2]}" "$4" "$5" "$work/$6" "${ca[@]}" | tail -n 1); then
+    echo "$3 failed on $1 over $2: $line" >&2
+    exit 1
+  fi
+  echo "{\"workload\":\"$1\",\"scheme\":\"$2\",\"mode\":\"$3\",\"run\":$line}" >> "$results"
+}
+
+echo "cfmail-bench on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "$(date -u +%Y-%m-%d), $(uname -sr), scale 1/$scale, median of $repeat runs"
+for scheme in http https; do
+  for _ in $(seq "$repeat"); do
+    for client in client baseline; do
+      run "2000 x 2 KiB, sequential" "$scheme" "$client" $((2000 / scale)) 1 2k.eml
+      run "20000 x 2 KiB, 32 in flight" "$scheme" "$client" $((20000 / scale)) 32 2k.eml
+      run "20 x 10 MiB, sequential" "$scheme" "$client" $((20 / scale < 2 ? 2 : 20 / scale)) 1 \
+        10m.eml
+    done
+  done
+done
+
+python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+grouped = {}
+for r in rows:
+    grouped.setdefault((r["workload"], r["scheme"], r["mode"]), []).append(r["run"])
+runs = {key: {field: statistics.median(run[field] for run in group)
+              for field in ("n", "cpu_s", "sends_per_s", "peak_rss_mib")}
+        for key, group in grouped.items()}
+targets = {"2000 x 2 KiB, sequential": {"http": 0.6, "https": 0.6},
+           "20000 x 2 KiB, 32 in flight": {"http": 0.6, "https": 0.45},
+           "20 x 10 MiB, sequential": {"http": 0.3, "https": 0.3}}
+print()
+print(f"{'workload':30} {'':5} | {'CPU us/send':>21} {'ratio':>6} {'target':>6} | "
+      f"{'sends/s':>17} {'ratio':>6} | {'peak RSS MiB':>13} {'ratio':>6}")
+print(f"{'':30} {'':5} | {'cfmail':>10} {'libcurl':>10} {'':6} {'':6} | "
+      f"{'cfmail':>8} {'libcurl':>8} {'':6} | {'cfmail':>6} {'libcurl':>6} {'':6}")
+missed = []
+for (workload, scheme, mode), c in runs.items():
+    if mode != "client":
+        continue
+    b = runs[(workload, scheme, "baseline")]
+    cpu_c, cpu_b = c["cpu_s"] / c["n"] * 1e6, b["cpu_s"] / b["n"] * 1e6
+    ratio = cpu_c / cpu_b
+    target = targets[workload][scheme]
+    mark = "ok" if ratio <= target else "MISS"
+    if ratio > target:
+        missed.append(f"{workload} over {scheme}: CPU ratio {ratio:.2f} > {target}")
+    if workload.startswith("20 x 10 MiB") and c["peak_rss_mib"] > 24:
+        missed.append(f"{workload} over {scheme}: peak RSS {c['peak_rss_mib']:.1f} MiB > 24")
+    print(f"{workload:30} {scheme:5} | {cpu_c:10.1f} {cpu_b:10.1f} {ratio:6.2f} "
+          f"{'<=' + str(target):>6} {mark:4}| {c['sends_per_s']:8.0f} {b['sends_per_s']:8.0f} "
+          f"{c['sends_per_s'] / b['sends_per_s']:6.2f} | {c['peak_rss_mib']:6.1f} "
+          f"{b['peak_rss_mib']:6.1f} {c['peak_rss_mib'] / b['peak_rss_mib']:6.2f}")
+print()
+print("targets missed: " + ("; ".join(missed) if missed else "none"))
+PY
