@@ -1,6 +1,6 @@
-// Sends several messages at once from one io_context: one client (one connection) per message
-// in flight, each driven by a coroutine. Credentials and the account id come from the
-// environment, as in send_sync.cpp.
+// Sends several messages at once from one io_context and one client: a pooled client keeps up
+// to `max_connections` connections and runs that many sends at once, each driven by a
+// coroutine. Credentials and the account id come from the environment, as in send_sync.cpp.
 //
 //   send_coroutine sender@example.com recipient1@example.com recipient2@example.com ...
 #include <cfmail.hpp>
@@ -12,12 +12,12 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <memory>
-#include <vector>
+#include <string>
 
 namespace asio = boost::asio;
 
-asio::awaitable<void> send_one(cfmail::client& client, cfmail::send_raw_request req) {
+asio::awaitable<void> send_one(cfmail::pooled_client& client, cfmail::send_raw_request req,
+                               int& in_flight) {
     try {
         auto result = co_await client.async_send_raw(req);
         std::cout << req.recipients.front() << ": delivered " << result.delivered.size()
@@ -25,6 +25,9 @@ asio::awaitable<void> send_one(cfmail::client& client, cfmail::send_raw_request 
     } catch (const cfmail::api_error& e) {
         std::cerr << req.recipients.front() << ": " << e.what() << '\n';
     }
+    // Idle connections would otherwise keep run() going until they time out.
+    if (--in_flight == 0)
+        client.transport().close();
 }
 
 int main(int argc, char** argv) {
@@ -40,24 +43,23 @@ int main(int argc, char** argv) {
     cfmail::client_options options;
     if (const char* base_url = std::getenv("CLOUDFLARE_BASE_URL"))
         options.base_url = base_url;
-    cfmail::https_options https;
+    cfmail::pool_options pool;
+    pool.max_connections = 4; // at most four sends at once; the others wait their turn
     if (const char* ca = std::getenv("CFMAIL_CA_FILE"))
-        https.tls.ca_file = ca;
-    const auto credentials = cfmail::credentials::from_environment();
+        pool.https.tls.ca_file = ca;
 
     asio::io_context ioc;
-    std::vector<std::unique_ptr<cfmail::client>> clients;
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                                 cfmail::credentials::from_environment(), options);
+    int in_flight = argc - 2;
     for (int i = 2; i < argc; ++i) {
-        // A client runs one send at a time; each message in flight gets its own.
-        clients.push_back(std::make_unique<cfmail::client>(
-            cfmail::https_transport(ioc.get_executor(), https), credentials, options));
         cfmail::send_raw_request req{.account_id = account,
                                      .from = argv[1],
                                      .recipients = {argv[i]},
                                      .mime_message =
                                          std::string("From: ") + argv[1] + "\r\nTo: " + argv[i] +
                                          "\r\nSubject: Hello\r\n\r\nHello from a coroutine!\r\n"};
-        asio::co_spawn(ioc, send_one(*clients.back(), std::move(req)), asio::detached);
+        asio::co_spawn(ioc, send_one(client, std::move(req), in_flight), asio::detached);
     }
     ioc.run();
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12, as root), builds cfmail with CMake and with Meson, and
-# runs every test. `--quick` runs the CMake build and its tests only.
+# runs every test, then a smoke run of the benchmark. `--quick` runs the CMake build and its
+# tests only.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,5 +62,10 @@ sanitized tsan "-fsanitize=thread -Wno-tsan"
 
 echo "== fuzzing (libFuzzer, bounded)"
 "$top/test/fuzz/run.sh" "${CFMAIL_FUZZ_SECONDS:-15}"
+
+# The benchmark is not a test (its figures depend on the machine), but it must keep building and
+# every client mode must succeed: a tenth of the workloads, once each.
+echo "== benchmark smoke run"
+CFMAIL_BUILD_DIR="$build" "$top/test/bench/run.sh" --quick
 
 echo "test/run.sh: all builds and tests passed"

@@ -269,6 +269,20 @@ asio::awaitable<void> https_clients(const cfmail::send_raw_request& req) {
     static_cast<void>(result2);
 }
 
+// transports.md: the connection pool.
+asio::awaitable<void> pooled_sends(asio::io_context& ioc, const cfmail::send_raw_request& req) {
+    cfmail::pool_options pool;
+    pool.max_connections = 32;
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                                 cfmail::credentials::from_environment());
+    // from as many coroutines as you like:
+    auto result = co_await client.async_send_raw(req);
+    static_cast<void>(result);
+}
+
+static_assert(cfmail::concurrent_transport<cfmail::pooled_https_transport>);
+static_assert(!cfmail::concurrent_transport<cfmail::https_transport>);
+
 // transports.md, cancellation: a deadline.
 asio::awaitable<void> https_deadline(asio::io_context& ioc, cfmail::client& client,
                                      const cfmail::send_raw_request& req) {

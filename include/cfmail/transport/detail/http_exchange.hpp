@@ -15,6 +15,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/optional/optional.hpp>
 
 #include <cfmail/detail/json_escape.hpp>
 
@@ -114,6 +115,56 @@ asio::awaitable<boost::system::error_code> write_request(Stream& stream, exchang
     co_return boost::system::error_code{};
 }
 
+// Parses an answer straight into an http_response: no intermediate Beast message and field
+// list, and the body lands in the response's own string, whose capacity outlives the exchange.
+class response_reader final : public http::basic_parser<false> {
+public:
+    explicit response_reader(http_response& resp)
+        : resp_(resp) {
+        resp_.headers.clear();
+        resp_.body.clear();
+    }
+
+private:
+    using error_code = boost::system::error_code;
+
+    void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                         error_code&) override {}
+
+    void on_response_impl(int code, beast::string_view, int, error_code&) override {
+        resp_.status = static_cast<unsigned>(code);
+    }
+
+    void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                       error_code&) override {
+        resp_.headers.push_back({std::string(name), std::string(value)});
+    }
+
+    void on_header_impl(error_code&) override {}
+
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+        // body_limit() already refused a larger announced length.
+        if (length)
+            resp_.body.reserve(static_cast<std::size_t>(*length));
+    }
+
+    std::size_t on_body_impl(beast::string_view body, error_code&) override {
+        resp_.body.append(body.data(), body.size());
+        return body.size();
+    }
+
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+        resp_.body.append(body.data(), body.size());
+        return body.size();
+    }
+
+    void on_finish_impl(error_code&) override {}
+
+    http_response& resp_;
+};
+
 // One HTTP/1.1 exchange on an open stream: writes `req` (its body streamed from the caller's
 // message), reads the answer into `resp` with at most `max_body` bytes of body. Sets
 // `resp.request_written` before writing, and records in `progress` how far it got. Usable on any
@@ -128,24 +179,22 @@ http_exchange(Stream& stream, exchange_buffers& buffers, const http_request& req
         co_return normalize(write_ec);
     }
 
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(max_body);
-    parser.header_limit(64 * 1024);
+    response_reader reader(resp);
+    reader.body_limit(max_body);
+    reader.header_limit(64 * 1024);
     buffers.read.clear();
-    auto [read_ec, read] = co_await http::async_read(stream, buffers.read, parser,
+    auto [read_ec, read] = co_await http::async_read(stream, buffers.read, reader,
                                                      asio::as_tuple(asio::use_awaitable));
     (void)read;
-    progress.got_answer_bytes = parser.got_some() || buffers.read.size() > 0;
-    if (read_ec)
+    progress.got_answer_bytes = reader.got_some() || buffers.read.size() > 0;
+    if (read_ec) {
+        // Half an answer is no answer: the response stays empty, as before the exchange.
+        resp.status = 0;
+        resp.headers.clear();
+        resp.body.clear();
         co_return normalize(read_ec);
-
-    auto& message = parser.get();
-    resp.status = message.result_int();
-    resp.headers.clear();
-    for (const auto& field : message)
-        resp.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-    resp.body = std::move(message.body());
-    progress.keep_alive = message.keep_alive();
+    }
+    progress.keep_alive = reader.keep_alive();
     co_return boost::system::error_code{};
 }
 
