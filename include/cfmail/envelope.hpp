@@ -9,6 +9,7 @@
 #include <cfmail/error_code.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
@@ -75,9 +76,10 @@ struct envelope {
 CFMAIL_DECL bool read_result(const boost::json::value& jv, boost::json::value& out);
 
 namespace detail {
-/// Parses everything but `result`; hands back the `result` value (null when absent).
+/// Parses everything but `result`; hands back the `result` value (null when absent), whose
+/// memory comes from `storage` (the default heap when empty).
 CFMAIL_DECL boost::system::result<envelope<boost::json::value>>
-parse_envelope_common(std::string_view body);
+parse_envelope_common(std::string_view body, boost::json::storage_ptr storage = {});
 } // namespace detail
 
 /// Parses a Cloudflare envelope whose `result` is a `T`. Tolerant of what the API really sends:

@@ -417,7 +417,7 @@ BOOST_AUTO_TEST_CASE(runs_n_sends_at_once_over_n_tls_connections) {
     test_server server(
         [](const request&, int) {
             auto r = ok();
-            r.delay = 400ms;
+            r.delay = 1500ms;
             return r;
         },
         &good_cert());
@@ -492,7 +492,7 @@ BOOST_AUTO_TEST_CASE(broken_connections_are_replaced) {
 BOOST_AUTO_TEST_CASE(cancelling_a_waiting_send_removes_it_from_the_queue) {
     test_server server([](const request&, int) {
         auto r = ok();
-        r.delay = 300ms;
+        r.delay = 1000ms;
         return r;
     });
     pool_run run(server, pool_of(1), 3);

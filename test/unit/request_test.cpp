@@ -145,6 +145,39 @@ BOOST_AUTO_TEST_CASE(json_escaping_matches_boost_json_in_any_chunking) {
     }
 }
 
+// A transport that streams gets the message as json_string_tail; any other gets it escaped in
+// `body`. Both put the same bytes on the wire.
+BOOST_AUTO_TEST_CASE(streamed_and_built_bodies_are_the_same_bytes) {
+    auto req = valid_request();
+    req.mime_message = "Subject: \"quoted\"\r\n\r\ncaf\xc3\xa9\ttab\x01\r\n";
+    detail::endpoint ep;
+    std::string why;
+    BOOST_TEST_REQUIRE(!detail::parse_base_url("https://api.cloudflare.com/client/v4", ep, why));
+    http_request built, streamed;
+    detail::build_request(req, ep, api_token{"t"}, {}, built, false);
+    detail::build_request(req, ep, api_token{"t"}, {}, streamed, true);
+    BOOST_TEST(!built.json_string_tail);
+    BOOST_TEST_REQUIRE(streamed.json_string_tail.has_value());
+    BOOST_TEST(streamed.json_string_tail->data() == req.mime_message.data()); // no copy
+    BOOST_TEST(streamed.full_body() == built.body);
+    BOOST_TEST(streamed.body_size() == built.body.size());
+    BOOST_TEST(built.full_body() == built.body);
+}
+
+// Empty literals around the streamed string, and an output buffer of exactly the right size:
+// the producer still finishes.
+BOOST_AUTO_TEST_CASE(producer_finishes_with_empty_literals_and_exact_room) {
+    http_request req;
+    req.json_string_tail = std::string_view("a\nb");
+    BOOST_TEST(req.full_body() == "\"a\\nb\"");
+    BOOST_TEST(req.body_size() == 6u);
+    detail::json_body_producer producer("", "", "");
+    char two[2];
+    BOOST_TEST(producer.produce(two, 2) == 2u);
+    BOOST_TEST(producer.done());
+    BOOST_TEST(producer.produce(two, 0) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(account_id_is_percent_encoded) {
     auto req = valid_request();
     req.account_id = "acc{1}|x";

@@ -50,7 +50,9 @@ struct client_state {
     client_state(T&& t, cfmail::credentials creds, client_options opts)
         : transport(std::forward<T>(t))
         , config(std::move(creds), std::move(opts))
-        , primary(config) {}
+        , primary(config) {
+        config.stream_message = streaming_transport<Transport>;
+    }
 
     // A free slot, or nullptr when a send is running and the transport carries one at a time.
     send_slot* acquire() {

@@ -17,6 +17,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <ostream>
 #include <random>
@@ -44,10 +45,12 @@ CFMAIL_DECL boost::system::error_code parse_base_url(std::string_view url, endpo
 CFMAIL_DECL boost::system::error_code
 validate_request(const send_raw_request& req, const client_options& opts, std::string& why);
 
-// Fills `out` with the HTTP request for `req`; `req` must have passed validate_request.
+// Fills `out` with the HTTP request for `req`; `req` must have passed validate_request. With
+// `stream_message`, the message is left to the transport (http_request::json_string_tail)
+// instead of being escaped into `body`.
 CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,
                                const credentials& creds, const client_options& opts,
-                               http_request& out);
+                               http_request& out, bool stream_message = false);
 
 // The delay asked for by `retry-after-ms` (milliseconds, may be fractional) or, failing that,
 // `Retry-After` (delta-seconds or an HTTP date, relative to `now`); nullopt when neither parses.
@@ -66,6 +69,7 @@ struct client_config {
     endpoint ep;
     boost::system::error_code endpoint_error; // set when options.base_url is unusable
     std::string endpoint_why;
+    bool stream_message = false; // the transport writes json_string_tail itself
 
     CFMAIL_DECL client_config(cfmail::credentials c, client_options o);
 };
@@ -139,6 +143,7 @@ private:
     http_request request_;
     http_response response_;
     send_raw_result result_;
+    alignas(std::max_align_t) unsigned char json_buffer_[4096]; // the answer's JSON document
 };
 
 } // namespace cfmail::detail

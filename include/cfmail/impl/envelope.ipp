@@ -142,9 +142,9 @@ inline bool read_result_info(const boost::json::value& jv, result_info& out) {
 }
 
 CFMAIL_DECL boost::system::result<envelope<boost::json::value>>
-parse_envelope_common(std::string_view body) {
+parse_envelope_common(std::string_view body, boost::json::storage_ptr storage) {
     boost::system::error_code ec;
-    boost::json::value root = boost::json::parse(body, ec);
+    boost::json::value root = boost::json::parse(body, ec, std::move(storage));
     if (ec)
         return bad_response_error();
     auto obj = root.if_object();

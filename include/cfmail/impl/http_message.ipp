@@ -47,8 +47,12 @@ CFMAIL_DECL std::string http_request::full_body() const {
     std::string out(body_size(), '\0');
     detail::json_body_producer producer(body, *json_string_tail, body_end);
     std::size_t written = 0;
-    while (!producer.done())
-        written += producer.produce(out.data() + written, out.size() - written);
+    while (!producer.done()) {
+        const std::size_t n = producer.produce(out.data() + written, out.size() - written);
+        if (n == 0)
+            break; // cannot happen with an exact size; never spin
+        written += n;
+    }
     return out;
 }
 

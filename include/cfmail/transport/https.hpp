@@ -37,7 +37,8 @@ struct tls_options {
     bool use_system_roots = false;
 };
 
-/// Options of https_transport and blocking_https_transport.
+/// Options of https_transport and blocking_https_transport, and of each connection of a
+/// pooled_https_transport.
 struct https_options {
     /// Bound on resolving, connecting and the TLS handshake of a new connection.
     std::chrono::milliseconds connect_timeout{10000};
@@ -53,7 +54,8 @@ struct https_options {
 /// Options of pooled_https_transport.
 struct pool_options {
     /// Most connections open at once, and so most exchanges in flight; further exchanges wait
-    /// for a free connection in the order they were started.
+    /// for a free connection in the order they were started. The wait has no timeout of its
+    /// own (`attempt_timeout` starts when a connection is granted): bound it by cancelling.
     std::size_t max_connections = 16;
     /// A connection left unused this long is closed. The timer that does it keeps the
     /// executor's `run()` busy until then; close() or destroying the transport ends it sooner.
@@ -88,6 +90,9 @@ class https_transport {
 public:
     /// The executor type.
     using executor_type = boost::asio::any_io_executor;
+
+    /// Writes the message straight from the caller's request, escaping it chunk by chunk.
+    static constexpr bool streams_json_body = true;
 
     /// Creates the transport; no connection is made until the first exchange. Throws
     /// `boost::system::system_error` when a configured CA file, directory or PEM cannot be
@@ -138,11 +143,15 @@ private:
 ///
 /// Thread safety: the pool is not internally locked. Use it from one thread, or give it a
 /// strand as executor and start, cancel and destroy its operations (and the client's) from
-/// that strand.
+/// that strand, with completion handlers that run on it (coroutines spawned on the strand, or
+/// handlers bound to it with `asio::bind_executor`).
 class pooled_https_transport {
 public:
     /// The executor type.
     using executor_type = boost::asio::any_io_executor;
+
+    /// Writes the message straight from the caller's request, escaping it chunk by chunk.
+    static constexpr bool streams_json_body = true;
 
     /// Marks the transport as carrying several exchanges at once.
     static constexpr bool concurrent_exchanges = true;
@@ -167,7 +176,8 @@ public:
     /// The options given at construction.
     CFMAIL_DECL const pool_options& options() const noexcept;
 
-    /// Connections open now.
+    /// Connections open now, as far as the pool knows (one the server closed is counted until
+    /// its next use finds out).
     CFMAIL_DECL std::size_t open_connections() const noexcept;
 
     /// Exchanges waiting for a free connection.
@@ -200,6 +210,9 @@ private:
 /// Thread safety: distinct objects, safe; shared objects, unsafe.
 class blocking_https_transport {
 public:
+    /// Writes the message straight from the caller's request, escaping it chunk by chunk.
+    static constexpr bool streams_json_body = true;
+
     /// Creates the transport; see https_transport.
     CFMAIL_DECL explicit blocking_https_transport(https_options opts = {});
 

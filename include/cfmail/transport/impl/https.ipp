@@ -29,7 +29,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <list>
 #include <optional>
 #include <stdexcept>
@@ -112,6 +114,12 @@ public:
         connected_ = false;
     }
 
+    // Closes on the caller's behalf: an exchange in flight ends with operation_aborted.
+    void abort() {
+        cancelled = true;
+        close();
+    }
+
     asio::awaitable<boost::system::error_code> exchange(const http_request& req,
                                                         http_response& resp);
 
@@ -165,16 +173,29 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
     auto resolved = co_await (
         resolver_.async_resolve(req.host, req.port, asio::as_tuple(asio::use_awaitable)) ||
         timer_.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (resolved.index() == 1)
+    if (resolved.index() == 1) {
+        // The timer also ends early when close() cancels it: that is no timeout.
+        if (std::get<0>(std::get<1>(resolved)) == asio::error::operation_aborted)
+            co_return asio::error::operation_aborted;
         co_return asio::error::timed_out;
+    }
     auto [resolve_ec, endpoints] = std::get<0>(std::move(resolved));
     if (resolve_ec)
         co_return resolve_ec;
 
     const bool tls = req.scheme == "https";
-    if (tls)
-        tls_stream_.emplace(executor_, tls_context_->get());
-    else
+    if (tls) {
+        // The context is made here the first time; loading the system's roots may fail.
+        asio::ssl::context* context = nullptr;
+        try {
+            context = &tls_context_->get();
+        } catch (const boost::system::system_error& e) {
+            co_return e.code();
+        } catch (const std::exception&) {
+            co_return asio::error::no_protocol_option;
+        }
+        tls_stream_.emplace(executor_, *context);
+    } else
         plain_stream_.emplace(executor_);
 
     auto& lowest = tcp();
@@ -318,7 +339,10 @@ public:
         , idle_timer_(executor_) {
         if (options_.max_connections == 0)
             throw std::invalid_argument("cfmail: pool_options::max_connections must be > 0");
-        members_.reserve(options_.max_connections);
+        // "Never" as milliseconds::max() must not overflow the timer's clock.
+        constexpr std::chrono::milliseconds longest = std::chrono::hours(24 * 365);
+        options_.idle_timeout =
+            std::clamp(options_.idle_timeout, std::chrono::milliseconds(0), longest);
     }
 
     const asio::any_io_executor& executor() const noexcept { return executor_; }
@@ -349,8 +373,12 @@ public:
 
     void close() {
         idle_timer_.cancel();
-        for (auto& m : members_)
-            m.conn->close();
+        for (auto& m : members_) {
+            if (m.busy)
+                m.conn->abort();
+            else
+                m.conn->close();
+        }
         while (!waiters_.empty())
             abandon(waiters_.begin());
     }
@@ -468,7 +496,7 @@ private:
     std::shared_ptr<lazy_tls_context> tls_context_;
     asio::steady_timer idle_timer_;
     bool idle_timer_armed_ = false;
-    std::vector<member> members_; // never beyond max_connections, so never reallocated
+    std::deque<member> members_; // grows at the back only: references stay valid
     std::list<waiter> waiters_;
 };
 
@@ -488,7 +516,7 @@ CFMAIL_DECL https_transport::https_transport(executor_type ex, https_options opt
 
 CFMAIL_DECL https_transport::~https_transport() {
     if (conn_)
-        conn_->close();
+        conn_->abort();
 }
 
 CFMAIL_DECL https_transport::executor_type https_transport::get_executor() const noexcept {
@@ -500,7 +528,7 @@ CFMAIL_DECL const https_options& https_transport::options() const noexcept {
 }
 
 CFMAIL_DECL void https_transport::close() {
-    conn_->close();
+    conn_->abort();
 }
 
 CFMAIL_DECL pooled_https_transport::pooled_https_transport(executor_type ex, pool_options opts)
