@@ -161,4 +161,33 @@ BOOST_AUTO_TEST_CASE(streamed_body_is_escaped_chunk_by_chunk_and_resent_whole) {
     BOOST_TEST(std::string(value.data(), value.size()) == message);
 }
 
+// Every way the writer can lay out a streamed request (small body with the head in front, a
+// head too large for that, a body over a chunk) puts the same bytes on the wire.
+BOOST_AUTO_TEST_CASE(streamed_request_layouts_write_head_then_body) {
+    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    const std::string small = "Subject: hi\r\n\r\n\"quoted\" \\ tab\t end\r\n";
+    std::string large;
+    while (large.size() < 2 * detail::exchange_buffers::chunk_size)
+        large += "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd\r\n";
+    for (const std::string* message : {&small, static_cast<const std::string*>(&large)}) {
+        for (std::size_t header_size : {0u, 5000u, 40000u}) {
+            auto req = sample_request();
+            if (header_size)
+                req.headers.push_back({"X-Padding", std::string(header_size, 'p')});
+            req.body = R"({"mime_message":)";
+            req.json_string_tail = *message;
+            req.body_end = "}";
+            auto out = run_exchange(answer, false, 0, 1024 * 1024, req);
+            BOOST_TEST_REQUIRE(!out.ec);
+            const auto header_end = out.written.find("\r\n\r\n");
+            BOOST_TEST_REQUIRE(header_end != std::string::npos);
+            const std::string body = out.written.substr(header_end + 4);
+            BOOST_TEST(body == req.full_body());
+            BOOST_TEST(out.written.find("Content-Length: " + std::to_string(body.size()) +
+                                        "\r\n") != std::string::npos);
+            BOOST_TEST(out.written.rfind("POST /client/v4/", 0) == 0u);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -23,6 +23,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace cfmail::detail {
@@ -78,42 +79,80 @@ inline void format_request_head(const http_request& req, std::size_t content_len
     out.append("Content-Length: ").append(digits, end).append("\r\n\r\n");
 }
 
-// Writes `req`: the head and the literal body as they are; a streamed JSON string escaped
-// chunk by chunk into the reused chunk buffer, the head in front of the first chunk. A small
-// message thus leaves in one write, and sending again (a retry) streams again from the start.
-template <class Stream>
-asio::awaitable<boost::system::error_code> write_request(Stream& stream, exchange_buffers& buffers,
-                                                         const http_request& req) {
-    format_request_head(req, req.body_size(), buffers.head);
-    const auto& head = buffers.head;
-    if (!req.json_string_tail) {
-        const std::array<asio::const_buffer, 2> whole{asio::buffer(head), asio::buffer(req.body)};
-        auto [ec, n] =
-            co_await asio::async_write(stream, whole, asio::as_tuple(asio::use_awaitable));
-        co_return ec;
+// Hands out the bytes of `req` as buffers to write in turn, without I/O of its own: the head
+// with the literal body as they are; or the head in front of the first chunk of the streamed
+// JSON string, escaped into the reused chunk buffer, then further chunks. A small message thus
+// leaves in one write, and a new writer (a retry) streams again from the start.
+class request_writer {
+public:
+    request_writer(const http_request& req, exchange_buffers& buffers)
+        : req_(req)
+        , buffers_(buffers) {
+        if (req.json_string_tail)
+            producer_.emplace(req.body, *req.json_string_tail, req.body_end);
     }
-    char* chunk = buffers.chunk_data();
-    std::size_t used = 0;
-    if (head.size() <= exchange_buffers::chunk_size / 2) {
+
+    // True once every byte was handed out.
+    bool done() const noexcept { return started_ && (!producer_ || producer_->done()); }
+
+    // The next bytes to write.
+    std::array<asio::const_buffer, 2> next() {
+        std::string& head = buffers_.head;
+        if (!producer_) {
+            started_ = true;
+            format_request_head(req_, req_.body.size(), head);
+            return {asio::buffer(head), asio::buffer(req_.body)};
+        }
+        char* chunk = buffers_.chunk_data();
+        if (started_) {
+            const std::size_t n = producer_->produce(chunk, exchange_buffers::chunk_size);
+            return {asio::const_buffer(chunk, n), asio::const_buffer()};
+        }
+        started_ = true;
+        if (auto whole = small_body_in_one_chunk(chunk))
+            return {*whole, asio::const_buffer()};
+        // Larger than a chunk: count first (one pass, no output), then stream.
+        format_request_head(req_, req_.body_size(), head);
+        if (head.size() > head_room)
+            return {asio::buffer(head), asio::const_buffer()};
         std::memcpy(chunk, head.data(), head.size());
-        used = head.size();
-    } else {
-        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head),
-                                                  asio::as_tuple(asio::use_awaitable));
-        if (ec)
-            co_return ec;
+        const std::size_t n =
+            producer_->produce(chunk + head.size(), exchange_buffers::chunk_size - head.size());
+        return {asio::const_buffer(chunk, head.size() + n), asio::const_buffer()};
     }
-    json_body_producer producer(req.body, *req.json_string_tail, req.body_end);
-    while (!producer.done()) {
-        used += producer.produce(chunk + used, exchange_buffers::chunk_size - used);
-        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(chunk, used),
-                                                  asio::as_tuple(asio::use_awaitable));
-        if (ec)
-            co_return ec;
-        used = 0;
+
+private:
+    // Room kept in front of the body for the head, which is written once the length is known.
+    static constexpr std::size_t head_room = 4096;
+
+    // Escapes a message that fits in one chunk straight away, so that its length is known
+    // without a counting pass, then puts the head right in front of it. Empty when the body
+    // does not fit (the producer is then reset for the counting path).
+    std::optional<asio::const_buffer> small_body_in_one_chunk(char* chunk) {
+        constexpr std::size_t room = exchange_buffers::chunk_size - head_room;
+        if (req_.body.size() + req_.json_string_tail->size() + req_.body_end.size() > room)
+            return std::nullopt;
+        char* body = chunk + head_room;
+        const std::size_t n = producer_->produce(body, room);
+        if (!producer_->done()) {
+            producer_.emplace(req_.body, *req_.json_string_tail, req_.body_end);
+            return std::nullopt;
+        }
+        std::string& head = buffers_.head;
+        format_request_head(req_, n, head);
+        if (head.size() > head_room) {
+            producer_.emplace(req_.body, *req_.json_string_tail, req_.body_end);
+            return std::nullopt;
+        }
+        std::memcpy(body - head.size(), head.data(), head.size());
+        return asio::const_buffer(body - head.size(), head.size() + n);
     }
-    co_return boost::system::error_code{};
-}
+
+    const http_request& req_;
+    exchange_buffers& buffers_;
+    std::optional<json_body_producer> producer_;
+    bool started_ = false;
+};
 
 // Parses an answer straight into an http_response: no intermediate Beast message and field
 // list, and the body lands in the response's own string, whose capacity outlives the exchange.
@@ -174,9 +213,15 @@ asio::awaitable<boost::system::error_code>
 http_exchange(Stream& stream, exchange_buffers& buffers, const http_request& req,
               http_response& resp, std::size_t max_body, exchange_progress& progress) {
     resp.request_written = true;
-    if (auto write_ec = co_await write_request(stream, buffers, req)) {
-        progress.write_failed = true;
-        co_return normalize(write_ec);
+    request_writer writer(req, buffers);
+    while (!writer.done()) {
+        auto [write_ec, written] =
+            co_await asio::async_write(stream, writer.next(), asio::as_tuple(asio::use_awaitable));
+        (void)written;
+        if (write_ec) {
+            progress.write_failed = true;
+            co_return normalize(write_ec);
+        }
     }
 
     response_reader reader(resp);

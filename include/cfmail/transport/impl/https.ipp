@@ -131,11 +131,6 @@ private:
 
     asio::awaitable<boost::system::error_code> connect(const http_request& req,
                                                        clock::time_point deadline);
-    template <class Stream>
-    asio::awaitable<boost::system::error_code>
-    write_and_read(Stream& stream, const http_request& req, http_response& resp,
-                   exchange_progress& progress);
-
     bool idle_connection_is_usable();
 
     beast::tcp_stream& tcp() {
@@ -234,17 +229,6 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
     co_return boost::system::error_code{};
 }
 
-template <class Stream>
-asio::awaitable<boost::system::error_code>
-https_connection::write_and_read(Stream& stream, const http_request& req, http_response& resp,
-                                 exchange_progress& progress) {
-    auto ec =
-        co_await http_exchange(stream, buffers_, req, resp, options_.max_response_size, progress);
-    if (!ec && !progress.keep_alive)
-        close();
-    co_return ec;
-}
-
 // An idle connection must have nothing to read: a FIN, a reset, a TLS close_notify or stray
 // bytes all mean the server is done with it. Checking before writing tells a connection the
 // server closed while idle (safe to replace) from one it closed after reading the request
@@ -273,10 +257,13 @@ https_connection::exchange(const http_request& req, http_response& resp) {
         tcp().expires_at(deadline);
         exchange_progress progress;
         boost::system::error_code ec;
+        const std::size_t cap = options_.max_response_size;
         if (tls_stream_)
-            ec = co_await write_and_read(*tls_stream_, req, resp, progress);
+            ec = co_await http_exchange(*tls_stream_, buffers_, req, resp, cap, progress);
         else
-            ec = co_await write_and_read(*plain_stream_, req, resp, progress);
+            ec = co_await http_exchange(*plain_stream_, buffers_, req, resp, cap, progress);
+        if (!ec && !progress.keep_alive)
+            close();
         if (!ec) {
             if (connected_)
                 tcp().expires_never();
