@@ -237,7 +237,8 @@ private:
 
     char* copy_literal(std::string_view text, char* o, char* limit, stage next) noexcept {
         const std::size_t n = std::min(text.size() - offset_, std::size_t(limit - o));
-        std::memcpy(o, text.data() + offset_, n);
+        if (n != 0) // an empty view may have a null data(), which memcpy must not see
+            std::memcpy(o, text.data() + offset_, n);
         offset_ += n;
         if (offset_ == text.size()) {
             offset_ = 0;
