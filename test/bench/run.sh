@@ -78,6 +78,10 @@ start_server() { # scheme: sets url[scheme]
   fi
   pids+=($!)
   for _ in $(seq 100); do [ -s "$portfile" ] && break; sleep 0.05; done
+  if [ ! -s "$portfile" ]; then
+    echo "cfmail-bench server ($scheme) did not start within 5 s; see its error above" >&2
+    exit 1
+  fi
   url[$scheme]="$scheme://127.0.0.1:$(cat "$portfile")/client/v4"
 }
 start_server http

@@ -2,6 +2,7 @@
 // many requests the emulator received (no retry where the outcome was unknown, the documented
 // number where it was safe). Then a bounded soak: many concurrent sends with random faults,
 // where nothing may be lost or stored twice.
+#include "fast_retries.hpp"
 #include "processes.hpp"
 
 #include <cfmail.hpp>
@@ -29,11 +30,7 @@ struct fault_case {
 };
 
 cfmail::client_options fast_options(const emulator_process& e) {
-    cfmail::client_options o;
-    o.base_url = e.base_url();
-    o.retry.initial_backoff = 5ms;
-    o.retry.max_backoff = 10ms;
-    return o;
+    return fast_retries(e.base_url(), 5ms);
 }
 
 cfmail::https_options short_timeouts() {

@@ -1,6 +1,7 @@
 // The HTTPS transports against servers this test starts on 127.0.0.1, with certificates made
 // at test time.
 #define BOOST_TEST_MODULE cfmail integration tests
+#include "fast_retries.hpp"
 #include "test_server.hpp"
 
 #include <cfmail.hpp>
@@ -18,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -71,11 +73,7 @@ cfmail::https_options trusting(const certificate& c) {
 }
 
 cfmail::client_options options_for(const test_server& server) {
-    cfmail::client_options o;
-    o.base_url = server.base_url();
-    o.retry.initial_backoff = 10ms;
-    o.retry.max_backoff = 20ms;
-    return o;
+    return fast_retries(server.base_url(), 10ms);
 }
 
 struct outcome {
@@ -528,6 +526,12 @@ BOOST_AUTO_TEST_CASE(idle_connections_time_out_and_run_returns) {
     run.run_until([&] { return run.all_done(); });
     BOOST_TEST(!run.outcomes[1].ec);
     BOOST_TEST(server.connections() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_without_connections_is_refused) {
+    boost::asio::io_context ioc;
+    BOOST_CHECK_THROW(cfmail::pooled_https_transport(ioc.get_executor(), pool_of(0)),
+                      std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(threads_through_a_strand) {

@@ -282,6 +282,11 @@ asio::awaitable<void> pooled_sends(asio::io_context& ioc, const cfmail::send_raw
 
 static_assert(cfmail::concurrent_transport<cfmail::pooled_https_transport>);
 static_assert(!cfmail::concurrent_transport<cfmail::https_transport>);
+// The network transports stream the message; the mock, like a transport written from the
+// guide, receives the whole body.
+static_assert(cfmail::streaming_transport<cfmail::pooled_https_transport>);
+static_assert(cfmail::streaming_transport<cfmail::blocking_https_transport>);
+static_assert(!cfmail::streaming_transport<cfmail::testing::mock_transport>);
 
 // transports.md, cancellation: a deadline.
 asio::awaitable<void> https_deadline(asio::io_context& ioc, cfmail::client& client,
