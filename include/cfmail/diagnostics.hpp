@@ -19,7 +19,8 @@
 namespace cfmail {
 
 /// What went wrong, in full: filled by every send (also on success, where `errors` is empty but
-/// `messages` may not be). It describes the last attempt, except `attempts`, which counts all.
+/// `messages` may not be). It describes the last attempt, except `attempts` and
+/// `unanswered_request`, which cover all of them.
 class diagnostics {
 public:
     /// HTTP status of the last answer; 0 when no answer was received.
@@ -37,7 +38,8 @@ public:
     /// The transport's own error behind error::outcome_unknown, or the last transport error
     /// that led to a retry (e.g. a timeout, a reset).
     boost::system::error_code transport_error;
-    /// True when some attempt wrote the request and got no conclusive answer.
+    /// True when any attempt of the send, not only the last, wrote the request and got no
+    /// answer that proves nothing was sent: the email may have gone out.
     bool unanswered_request = false;
     /// A human-readable explanation from cfmail itself, e.g. the invalid field and why.
     std::string detail;

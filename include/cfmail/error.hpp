@@ -33,12 +33,19 @@ CFMAIL_DECL bool is_auth_failure(const boost::system::error_code& ec,
 CFMAIL_DECL bool is_bad_request(const boost::system::error_code& ec,
                                 const diagnostics& diag) noexcept;
 
-/// False only when cfmail knows that the API did not send the email: an API error with a
-/// Cloudflare envelope, an invalid request, a failure before the request was written. True on
-/// success, for error::outcome_unknown, error::bad_response and error::response_too_large, and
-/// for a cancellation that came after a request was written.
+/// False only when cfmail knows that the API did not send the email: an answer the API
+/// documents as "nothing sent", an invalid request, a failure before the request was written
+/// (a certificate failure included), in every attempt of the send. True on success, for
+/// error::outcome_unknown, error::bad_response and error::response_too_large, and whenever
+/// an earlier attempt of the same send may have reached the API
+/// (diagnostics::unanswered_request), whatever the last attempt's error.
 CFMAIL_DECL bool may_have_been_sent(const boost::system::error_code& ec,
                                     const diagnostics& diag) noexcept;
+
+/// True when the server's certificate failed verification (error::certificate_untrusted,
+/// certificate_name_mismatch, certificate_expired, certificate_rejected): a configuration
+/// problem that no retry can fix.
+CFMAIL_DECL bool is_certificate_failure(const boost::system::error_code& ec) noexcept;
 
 /// Thrown by the throwing overloads: the error code plus the full diagnostics of the send.
 /// `what()` names the error, the HTTP status, the `cf-ray` id and every Cloudflare error, never

@@ -34,6 +34,18 @@ enum class error {
     missing_credentials,
     /// Another operation is already running on this client.
     operation_in_progress,
+    /// The server's certificate does not chain to a trusted root (unknown or self-signed CA,
+    /// missing intermediate). Nothing was sent, and the send is not repeated.
+    certificate_untrusted,
+    /// The server's certificate is not valid for the host name or IP address connected to.
+    /// Nothing was sent, and the send is not repeated.
+    certificate_name_mismatch,
+    /// The server's certificate (or one in its chain) has expired or is not yet valid.
+    /// Nothing was sent, and the send is not repeated.
+    certificate_expired,
+    /// The server's certificate failed another verification check (revoked, malformed, wrong
+    /// purpose). Nothing was sent, and the send is not repeated.
+    certificate_rejected,
 };
 
 /// The error category of cfmail::error, named "cfmail".

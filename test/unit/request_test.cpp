@@ -294,6 +294,19 @@ BOOST_AUTO_TEST_CASE(address_rules) {
         "user.@example.com",
         "\"unterminated@example.com",
         "user@[127.0.0.1",
+        // Empty or malformed address literals, and host names DNS cannot hold.
+        "user@[]",
+        "user@[",
+        "user@]",
+        "user@127.0.0.1]",
+        "user@[1.2.3.4]]",
+        "user@[a[b]",
+        "user@[a\\b]",
+        "user@-example.com",
+        "user@example-.com",
+        "user@example.com.",
+        "user@.example.com",
+        "user@a.-b.com",
     };
     for (const char* bad : bad_addresses) {
         auto req = valid_request();
@@ -306,11 +319,18 @@ BOOST_AUTO_TEST_CASE(address_rules) {
     auto req = valid_request();
     req.from = std::string(310, 'a') + "@example.com";
     check_invalid(req, "from");
+    req.from = std::string(65, 'a') + "@example.com"; // RFC 5321: 64 octets of local part
+    check_invalid(req, "from");
+    req.from = "a@" + std::string(64, 'b') + ".example.com"; // a DNS label holds 63
+    check_invalid(req, "from");
+    req.from = "a@" + std::string(250, 'b') + ".com"; // a name holds 253
+    check_invalid(req, "from");
 
     // Forms that are valid and must pass.
     for (const char* good :
          {"a@example.com", "first.last+tag@sub.example.co.uk", "\"quoted local\"@example.com",
-          "x@[192.0.2.1]", "o'brien@example.ie"}) {
+          "x@[192.0.2.1]", "x@[IPv6:2001:db8::1]", "o'brien@example.ie", "a@localhost",
+          "a@xn--bcher-kva.example", "a@0.example"}) {
         auto ok = valid_request();
         ok.from = good;
         ok.recipients = {good};
@@ -337,6 +357,22 @@ BOOST_AUTO_TEST_CASE(recipient_count) {
     check_invalid(req, "recipients", opts);
 }
 
+// `size` bytes of `fill` in CRLF-terminated lines of 78 octets, as a mail writer wraps them.
+std::string wrapped(std::size_t size, char fill) {
+    std::string out;
+    out.reserve(size);
+    while (out.size() < size) {
+        const std::size_t room = size - out.size();
+        if (room <= 2) {
+            out.append(room, fill);
+            break;
+        }
+        const std::size_t line = std::min<std::size_t>(76, room - 2);
+        out.append(line, fill).append("\r\n");
+    }
+    return out;
+}
+
 BOOST_AUTO_TEST_CASE(mime_rules) {
     auto with_mime = [](std::string mime) {
         auto req = valid_request();
@@ -352,9 +388,26 @@ BOOST_AUTO_TEST_CASE(mime_rules) {
     check_invalid(with_mime("Subject: surrogate \xed\xa0\x80\r\n\r\nx"), "mime_message");
     check_invalid(with_mime("Subject: cut \xe2\x82"), "mime_message");
 
+    // RFC 5322: 998 octets a line, excluding the line break (CRLF or a bare LF); the error
+    // names the line.
+    const std::string line_998(998, 'l');
+    started longest(with_mime("Subject: x\r\n\r\n" + line_998 + "\r\n" + line_998));
+    BOOST_TEST((longest.action.what == next_action::kind::round_trip), longest.diag.detail);
+    for (const char* tail : {"\r\n", "\n", ""}) {
+        started over(with_mime("Subject: x\r\n\r\nok\r\n" + line_998 + "m" + tail + "ok\r\n"));
+        BOOST_TEST(over.action.ec == error::invalid_request);
+        BOOST_TEST(over.diag.detail.find("line 4 ") != std::string::npos, over.diag.detail);
+    }
+    started long_header(with_mime("Subject: " + std::string(990, 's') + "\r\n\r\nx"));
+    BOOST_TEST(long_header.action.ec == error::invalid_request);
+    BOOST_TEST(long_header.diag.detail.find("line 1 ") != std::string::npos);
+    // A CR that is not part of a line break counts as an octet of the line.
+    started bare_cr(with_mime("Subject: x\r\n\r\n" + line_998 + "\r\r\n"));
+    BOOST_TEST(bare_cr.action.ec == error::invalid_request);
+
     // Exactly at the default 5 MiB limit passes, one byte more fails.
     const std::string head = "Subject: big\r\n\r\n";
-    std::string mime = head + std::string(5 * 1024 * 1024 - head.size(), 'x');
+    std::string mime = head + wrapped(5 * 1024 * 1024 - head.size(), 'x');
     started at_limit(with_mime(mime));
     BOOST_TEST((at_limit.action.what == next_action::kind::round_trip));
     check_invalid(with_mime(mime + "x"), "mime_message");
@@ -365,10 +418,10 @@ BOOST_AUTO_TEST_CASE(mime_rules) {
     check_invalid(with_mime(head + std::string(100, 'y')), "mime_message", small);
     client_options huge;
     huge.max_message_size = 100u * 1024u * 1024u;
-    check_invalid(with_mime(head + std::string(25 * 1024 * 1024, 'z')), "mime_message", huge);
+    check_invalid(with_mime(head + wrapped(25 * 1024 * 1024, 'z')), "mime_message", huge);
     client_options larger;
     larger.max_message_size = 25u * 1024u * 1024u;
-    started six_mib(with_mime(head + std::string(6 * 1024 * 1024, 'w')), api_token{"t"}, larger);
+    started six_mib(with_mime(head + wrapped(6 * 1024 * 1024, 'w')), api_token{"t"}, larger);
     BOOST_TEST((six_mib.action.what == next_action::kind::round_trip));
 }
 

@@ -1,5 +1,6 @@
 // The interpretation and retry rules of the protocol core, stepped by hand: no transport, no
 // clock, no waiting.
+#include <cfmail/detail/saturate.hpp>
 #include <cfmail/detail/send_algorithm.hpp>
 #include <cfmail/error.hpp>
 #include <cfmail/testing/mock_transport.hpp>
@@ -8,6 +9,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <limits>
+#include <string>
 
 using namespace cfmail;
 using namespace std::chrono_literals;
@@ -183,12 +186,181 @@ BOOST_AUTO_TEST_CASE(error_500_with_envelope_is_retried) {
     BOOST_TEST(!may_have_been_sent(a.ec, s.diag));
 }
 
-BOOST_AUTO_TEST_CASE(error_503_with_envelope_is_not_retried) {
-    stepper s;
-    auto a = s.answer(
-        503, R"({"success":false,"errors":[{"code":10100,"message":"auth unavailable"}]})");
-    BOOST_TEST(a.ec == error::api_error);
-    BOOST_TEST(s.diag.attempts == 1u);
+BOOST_AUTO_TEST_CASE(only_documented_5xx_envelopes_prove_nothing_was_sent) {
+    const auto envelope = [](int code) {
+        return R"({"success":false,"errors":[{"code":)" + std::to_string(code) +
+               R"(,"message":"m"}],"result":null})";
+    };
+    struct row {
+        unsigned status;
+        int code;
+        bool retried; // transient and documented as "nothing sent"
+        error expected;
+    };
+    const row rows[] = {
+        {500, 10002, true, error::api_error},        {503, 10100, true, error::api_error},
+        {500, 10003, false, error::api_error},       {500, 10001, false, error::outcome_unknown},
+        {502, 10002, false, error::outcome_unknown}, {503, 10002, false, error::outcome_unknown},
+        {504, 10100, false, error::outcome_unknown}, {501, 10003, false, error::outcome_unknown},
+        {599, 10002, false, error::outcome_unknown},
+    };
+    for (const auto& r : rows) {
+        stepper s;
+        auto a = s.answer(r.status, envelope(r.code));
+        BOOST_TEST((a.what == (r.retried ? kind::wait : kind::done)), r.status << "/" << r.code);
+        while (s.action.what == kind::wait) {
+            s.waited();
+            s.answer(r.status, envelope(r.code));
+        }
+        BOOST_TEST(s.action.ec == r.expected, r.status << "/" << r.code);
+        BOOST_TEST(s.diag.attempts == (r.retried ? 3u : 1u), r.status << "/" << r.code);
+        // The envelope's codes are kept whatever the classification.
+        BOOST_TEST(s.diag.errors.at(0).code == r.code);
+        const bool unknown = r.expected == error::outcome_unknown;
+        BOOST_TEST(may_have_been_sent(s.action.ec, s.diag) == unknown, r.status << "/" << r.code);
+        BOOST_TEST(s.diag.unanswered_request == unknown);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_outcome_is_never_forgotten) {
+    auto policy = stepper::no_jitter();
+    policy.retry_outcome_unknown = true;
+    {
+        // A timeout after the write, then connections refused: the first may have sent.
+        stepper s(policy);
+        s.fail(boost::asio::error::timed_out, true);
+        s.waited();
+        s.fail(boost::asio::error::connection_refused, false);
+        s.waited();
+        auto a = s.fail(boost::asio::error::connection_refused, false);
+        BOOST_TEST((a.what == kind::done));
+        BOOST_TEST(a.ec == boost::asio::error::connection_refused);
+        BOOST_TEST(s.diag.unanswered_request);
+        BOOST_TEST(may_have_been_sent(a.ec, s.diag));
+        BOOST_TEST(api_error(a.ec, s.diag).may_have_been_sent());
+    }
+    {
+        // A 504 without an envelope, then two documented "nothing sent" 500s.
+        stepper s(policy);
+        s.answer(504, "<html>gateway timeout</html>");
+        s.waited();
+        s.answer(500, error_500);
+        s.waited();
+        auto a = s.answer(500, error_500);
+        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(s.diag.http_status == 500u);
+        BOOST_TEST(may_have_been_sent(a.ec, s.diag));
+    }
+    {
+        // Then a cancellation of a wait, and an answer that itself proves nothing.
+        stepper s(policy);
+        s.answer(502, "");
+        auto a = s.waited(boost::asio::error::operation_aborted);
+        BOOST_TEST(a.ec == boost::asio::error::operation_aborted);
+        BOOST_TEST(may_have_been_sent(a.ec, s.diag));
+    }
+    {
+        stepper s(policy);
+        s.fail(boost::asio::error::connection_reset, true);
+        s.waited();
+        s.answer(429, error_429, {{"Retry-After", "1"}});
+        s.waited();
+        auto a = s.answer(400, R"({"success":false,"errors":[{"code":10001,"message":"x"}]})");
+        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(may_have_been_sent(a.ec, s.diag));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(certificate_failures_are_final_at_once) {
+    for (error e : {error::certificate_untrusted, error::certificate_name_mismatch,
+                    error::certificate_expired, error::certificate_rejected}) {
+        auto policy = stepper::no_jitter();
+        policy.retry_outcome_unknown = true;
+        stepper s(policy);
+        auto a = s.fail(e, false);
+        BOOST_TEST((a.what == kind::done), e);
+        BOOST_TEST(a.ec == e);
+        BOOST_TEST(s.diag.attempts == 1u);
+        BOOST_TEST(is_certificate_failure(a.ec));
+        BOOST_TEST(!may_have_been_sent(a.ec, s.diag));
+        BOOST_TEST(api_error(a.ec, s.diag).what() ==
+                   std::string("cfmail: ") + make_error_code(e).message() +
+                       ": transport: " + make_error_code(e).message());
+    }
+    BOOST_TEST(!is_certificate_failure(boost::asio::error::connection_refused));
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_answer_after_the_write_is_final) {
+    // A transport reports a 101 or an endless run of 1xx as bad_response / response_too_large.
+    for (error e : {error::bad_response, error::response_too_large}) {
+        auto policy = stepper::no_jitter();
+        policy.retry_outcome_unknown = true;
+        stepper s(policy);
+        auto a = s.fail(e, true);
+        BOOST_TEST((a.what == kind::done));
+        BOOST_TEST(a.ec == e);
+        BOOST_TEST(s.diag.attempts == 1u);
+        BOOST_TEST(s.diag.unanswered_request);
+        BOOST_TEST(may_have_been_sent(a.ec, s.diag));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(far_future_and_absurd_delays_saturate) {
+    using namespace std::chrono;
+    // A Retry-After date past the year 2262 overflows nanoseconds since 1970.
+    for (const char* date : {"Sun, 06 Nov 2300 08:49:37 GMT", "Fri, 31 Dec 9999 23:59:59 GMT",
+                             "Tue, 01 Jan 2263 00:00:00 GMT"}) {
+        stepper s;
+        auto a = s.answer(429, error_429, {{"Retry-After", date}});
+        BOOST_TEST((a.what == kind::done), date);
+        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(s.diag.retry_after.value_or(0ms) > hours(24 * 365 * 30), date);
+        BOOST_TEST(s.diag.detail.find("max_retry_after") != std::string::npos);
+        BOOST_TEST(s.diag.attempts == 1u);
+    }
+    http_response resp;
+    resp.headers = {{"Retry-After", "Thu, 01 Jan 1970 00:00:00 GMT"}};
+    BOOST_TEST(detail::parse_retry_after(resp, system_clock::now()).value_or(1ms) == 0ms);
+    resp.headers = {{"retry-after-ms", "1e300"}};
+    BOOST_TEST(detail::parse_retry_after(resp, system_clock::now()).value_or(0ms) > 0ms);
+
+    // Backoff settings meaning "never", a huge retry number, NaN jitter: never negative.
+    retry_policy p;
+    p.initial_backoff = milliseconds::max();
+    p.max_backoff = milliseconds::max();
+    for (unsigned retry : {0u, 1u, 60u, 1000u, ~0u})
+        BOOST_TEST(detail::backoff_delay(p, retry, 0.0) == milliseconds::max(), retry);
+    p.initial_backoff = 500ms;
+    BOOST_TEST(detail::backoff_delay(p, 60, 0.0) == milliseconds::max());
+    BOOST_TEST(detail::backoff_delay(p, 60, 0.5) > hours(24 * 365 * 1000));
+    p.jitter = std::numeric_limits<double>::quiet_NaN();
+    BOOST_TEST(detail::backoff_delay(p, 0, 0.5) == 500ms);
+    p.jitter = 0.25;
+    BOOST_TEST(detail::backoff_delay(p, 0, std::numeric_limits<double>::quiet_NaN()) == 500ms);
+    p.initial_backoff = -5ms;
+    BOOST_TEST(detail::backoff_delay(p, 3, 0.0) == 0ms);
+
+    // The saturating helpers themselves, at the clocks' ends.
+    const auto now = steady_clock::now();
+    BOOST_TEST(
+        (detail::saturating_add(now, milliseconds::max()) == steady_clock::time_point::max()));
+    BOOST_TEST((detail::saturating_add(now, hours::max()) == steady_clock::time_point::max()));
+    BOOST_TEST((detail::saturating_add(now, -5s) == now));
+    BOOST_TEST((detail::saturating_add(now, 5s) == now + 5s));
+    BOOST_TEST(detail::saturating_sum(milliseconds::max(), 1s) == milliseconds::max());
+    BOOST_TEST(detail::saturating_milliseconds(1e300) == milliseconds::max());
+    BOOST_TEST(detail::saturating_milliseconds(-1.0) == 0ms);
+}
+
+BOOST_AUTO_TEST_CASE(a_never_policy_waits_instead_of_spinning) {
+    // max_retry_after = "never" lets any Retry-After through; the wait must be that long, not
+    // a wrapped "now".
+    auto policy = stepper::no_jitter();
+    policy.max_retry_after = std::chrono::milliseconds::max();
+    stepper s(policy);
+    auto a = s.answer(429, error_429, {{"Retry-After", "Sun, 06 Nov 2300 08:49:37 GMT"}});
+    BOOST_TEST((a.what == kind::wait));
+    BOOST_TEST(a.delay > std::chrono::hours(24 * 365 * 30));
 }
 
 BOOST_AUTO_TEST_CASE(rate_limit_honours_retry_after_seconds) {

@@ -45,12 +45,16 @@ CFMAIL_DECL bool is_bad_request(const boost::system::error_code& ec,
 
 CFMAIL_DECL bool may_have_been_sent(const boost::system::error_code& ec,
                                     const diagnostics& diag) noexcept {
-    if (!ec || ec == error::outcome_unknown || ec == error::bad_response ||
-        ec == error::response_too_large)
+    // Once any attempt may have reached the API, no later answer can take that back.
+    if (!ec || diag.unanswered_request)
         return true;
-    if (ec == boost::asio::error::operation_aborted)
-        return diag.unanswered_request;
-    return false;
+    return ec == error::outcome_unknown || ec == error::bad_response ||
+           ec == error::response_too_large;
+}
+
+CFMAIL_DECL bool is_certificate_failure(const boost::system::error_code& ec) noexcept {
+    return ec == error::certificate_untrusted || ec == error::certificate_name_mismatch ||
+           ec == error::certificate_expired || ec == error::certificate_rejected;
 }
 
 namespace detail {

@@ -37,6 +37,14 @@ public:
             return "no credentials: set an API token, or an email and a global API key";
         case error::operation_in_progress:
             return "another operation is in progress on this client";
+        case error::certificate_untrusted:
+            return "TLS: the server's certificate does not chain to a trusted root";
+        case error::certificate_name_mismatch:
+            return "TLS: the server's certificate does not match the host name";
+        case error::certificate_expired:
+            return "TLS: the server's certificate has expired or is not yet valid";
+        case error::certificate_rejected:
+            return "TLS: the server's certificate failed verification";
         }
         return "unknown cfmail error";
     }

@@ -2,6 +2,7 @@
 #ifndef CFMAIL_IMPL_SEND_ALGORITHM_IPP
 #define CFMAIL_IMPL_SEND_ALGORITHM_IPP
 
+#include <cfmail/detail/saturate.hpp>
 #include <cfmail/detail/send_algorithm.hpp>
 #include <cfmail/error.hpp>
 #include <cfmail/impl/http_message.ipp>
@@ -155,13 +156,29 @@ inline boost::system::error_code validate_address(std::string_view field, std::s
                                    "address, without a display name or angle brackets)");
     }
 
-    if (domain.front() == '[') {
-        if (domain.back() != ']')
-            return invalid(why, name + ": unterminated address literal");
-    } else if (!std::all_of(domain.begin(), domain.end(), is_domain_char) ||
-               domain.front() == '.' || domain.back() == '.' || domain.front() == '-' ||
-               domain.find("..") != std::string_view::npos) {
+    if (local.size() > 64)
+        return invalid(why, name + ": the local part is longer than 64 characters");
+    if (domain.front() == '[' || domain.back() == ']') {
+        // An address literal (RFC 5321 4.1.3): [IPv4], [IPv6:...] or [tag:content].
+        const auto content = domain.size() >= 2 && domain.front() == '[' && domain.back() == ']'
+                                 ? domain.substr(1, domain.size() - 2)
+                                 : std::string_view();
+        if (content.empty() || content.find_first_of("[]\\ ") != std::string_view::npos)
+            return invalid(why, name + ": the address literal is empty or malformed");
+        return {};
+    }
+    if (domain.size() > 253 || !std::all_of(domain.begin(), domain.end(), is_domain_char))
         return invalid(why, name + ": the domain is not a valid host name");
+    // Every label: 1 to 63 letters, digits or hyphens, neither starting nor ending with one.
+    for (std::size_t start = 0; start <= domain.size();) {
+        auto dot = domain.find('.', start);
+        if (dot == std::string_view::npos)
+            dot = domain.size();
+        const auto label = domain.substr(start, dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return invalid(why, name + ": the domain is not a valid host name (label \"" +
+                                    std::string(label) + "\")");
+        start = dot + 1;
     }
     return {};
 }
@@ -222,6 +239,31 @@ inline std::size_t find_invalid_utf8(std::string_view s) noexcept {
     return std::string_view::npos;
 }
 
+// RFC 5322 2.1.1: a line is at most 998 octets, excluding its line break.
+inline constexpr std::size_t max_mime_line_length = 998;
+
+// The 1-based number of the first line longer than max_mime_line_length, if any. A line ends
+// at LF; a CR right before it is part of the break.
+inline std::optional<std::size_t> find_overlong_line(std::string_view mime) noexcept {
+    std::size_t line = 1;
+    const char* p = mime.data();
+    const char* const end = p + mime.size();
+    while (p != end) {
+        const auto* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
+        const char* line_end = lf ? lf : end;
+        std::size_t length = static_cast<std::size_t>(line_end - p);
+        if (lf && length > 0 && line_end[-1] == '\r')
+            --length;
+        if (length > max_mime_line_length)
+            return line;
+        if (!lf)
+            break;
+        p = lf + 1;
+        ++line;
+    }
+    return std::nullopt;
+}
+
 inline boost::system::error_code validate_mime(std::string_view mime, std::size_t limit,
                                                std::string& why) {
     if (mime.empty())
@@ -241,6 +283,11 @@ inline boost::system::error_code validate_mime(std::string_view mime, std::size_
     if (auto bad = find_invalid_utf8(mime); bad != std::string_view::npos)
         return invalid(why, "mime_message: not valid UTF-8 at byte " + std::to_string(bad) +
                                 " (encode 8-bit content with a Content-Transfer-Encoding)");
+    if (auto line = find_overlong_line(mime))
+        return invalid(why, "mime_message: line " + std::to_string(*line) + " is longer than " +
+                                std::to_string(max_mime_line_length) +
+                                " octets (RFC 5322; wrap it, or use a transfer encoding "
+                                "such as base64 or quoted-printable)");
     return {};
 }
 
@@ -356,7 +403,8 @@ inline std::string_view trim(std::string_view s) noexcept {
 }
 
 // IMF-fixdate, the form RFC 9110 requires senders to use: "Sun, 06 Nov 1994 08:49:37 GMT".
-inline std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view s) {
+// Seconds since the epoch: a far-future date must not overflow the clock's nanoseconds.
+inline std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) {
     if (s.size() != 29)
         return std::nullopt;
     const std::string text(s);
@@ -379,7 +427,7 @@ inline std::optional<std::chrono::system_clock::time_point> parse_http_date(std:
     if (month == 0 || !date.ok() || hour > 23 || minute > 59 || second > 60 || hour < 0 ||
         minute < 0 || second < 0)
         return std::nullopt;
-    return sys_days{date} + hours{hour} + minutes{minute} + seconds{second};
+    return sys_seconds{sys_days{date}} + hours{hour} + minutes{minute} + seconds{second};
 }
 
 CFMAIL_DECL std::optional<std::chrono::milliseconds>
@@ -406,23 +454,29 @@ parse_retry_after(const http_response& resp, std::chrono::system_clock::time_poi
         return milliseconds(static_cast<std::int64_t>(secs) * 1000);
     }
     if (auto when = parse_http_date(value)) {
-        if (*when <= now)
+        // In whole seconds, where neither a date centuries away nor `now` can overflow.
+        const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now);
+        if (*when <= now_seconds)
             return milliseconds(0);
-        return std::chrono::ceil<milliseconds>(*when - now);
+        const auto ahead = std::min<std::int64_t>((*when - now_seconds).count(), 1'000'000'000);
+        return milliseconds(ahead * 1000);
     }
     return std::nullopt;
 }
 
 CFMAIL_DECL std::chrono::milliseconds backoff_delay(const retry_policy& policy, unsigned retry,
                                                     double unit_random) noexcept {
-    double delay = static_cast<double>(policy.initial_backoff.count());
-    const double cap = static_cast<double>(policy.max_backoff.count());
+    // In double, where doubling cannot wrap; the conversion back saturates.
+    double delay = std::max(0.0, static_cast<double>(policy.initial_backoff.count()));
+    const double cap = std::max(0.0, static_cast<double>(policy.max_backoff.count()));
     for (unsigned i = 0; i < retry && delay < cap; ++i)
         delay *= 2;
     delay = std::min(delay, cap);
-    const double jitter = std::clamp(policy.jitter, 0.0, 1.0);
-    delay *= 1.0 - jitter * std::clamp(unit_random, 0.0, 1.0);
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::max(delay, 0.0)));
+    // NaN settings or draws mean no jitter rather than an undefined conversion.
+    const double jitter = std::isnan(policy.jitter) ? 0.0 : std::clamp(policy.jitter, 0.0, 1.0);
+    const double draw = std::isnan(unit_random) ? 0.0 : std::clamp(unit_random, 0.0, 1.0);
+    delay *= 1.0 - jitter * draw;
+    return saturating_milliseconds(delay);
 }
 
 CFMAIL_DECL client_config::client_config(cfmail::credentials c, client_options o)
@@ -507,8 +561,11 @@ CFMAIL_DECL next_action send_algorithm::on_transport_error(boost::system::error_
         return finish(ec);
     }
     diag_->transport_error = ec;
-    if (ec == error::response_too_large) {
-        diag_->unanswered_request = true;
+    if (is_certificate_failure(ec))
+        return finish(ec); // another attempt would meet the same certificate
+    if (ec == error::response_too_large || ec == error::bad_response) {
+        // An answer came, but not one that says what happened: never repeated.
+        diag_->unanswered_request = diag_->unanswered_request || written;
         return finish(ec);
     }
     if (!written) {
@@ -521,6 +578,11 @@ CFMAIL_DECL next_action send_algorithm::on_transport_error(boost::system::error_
     if (cfg_->options.retry.retry_outcome_unknown && retries_left())
         return retry_after(next_backoff());
     return finish(error::outcome_unknown);
+}
+
+inline bool has_error_code(const std::vector<api_message>& entries, std::int64_t code) noexcept {
+    return std::any_of(entries.begin(), entries.end(),
+                       [code](const api_message& m) { return m.code == code; });
 }
 
 CFMAIL_DECL next_action send_algorithm::on_answer() {
@@ -543,22 +605,25 @@ CFMAIL_DECL next_action send_algorithm::on_answer() {
     const bool error_envelope = envelope && !envelope->success;
 
     if (status >= 200 && status < 300) {
-        if (!envelope) {
-            diag_->detail = "the answer is not a Cloudflare envelope";
-            return finish(error::bad_response);
-        }
-        if (!envelope->success)
+        if (envelope && !envelope->success)
             return finish(error::api_error);
-        if (!envelope->result || !read_result(*envelope->result, result_)) {
-            result_ = send_raw_result{};
-            diag_->detail = "success without a send_raw result of the documented shape";
-            return finish(error::bad_response);
-        }
-        return finish({});
+        if (envelope && envelope->result && read_result(*envelope->result, result_))
+            return finish({});
+        // Accepted, but the answer does not say what happened to the email.
+        result_ = send_raw_result{};
+        diag_->unanswered_request = true;
+        diag_->detail = envelope ? "success without a send_raw result of the documented shape"
+                                 : "the answer is not a Cloudflare envelope";
+        return finish(error::bad_response);
     }
 
     const bool server_forbids_retry = ascii_iequals(response_.header("x-should-retry"), "false");
     const auto& policy = cfg_->options.retry;
+    // A delay the server asked for, when within the policy's cap; otherwise the backoff.
+    auto server_or_backoff_delay = [&] {
+        const auto asked = diag_->retry_after;
+        return asked && *asked <= policy.max_retry_after ? *asked : next_backoff();
+    };
 
     if (status == 429) {
         // The API documents that a throttled request sent nothing.
@@ -573,24 +638,33 @@ CFMAIL_DECL next_action send_algorithm::on_answer() {
     }
 
     if (status >= 500) {
-        if (error_envelope) {
-            // A Cloudflare 500 envelope means the API failed before sending.
-            if (status == 500 && retries_left() && !server_forbids_retry) {
-                const auto asked = diag_->retry_after;
-                return retry_after(asked && *asked <= policy.max_retry_after ? *asked
-                                                                             : next_backoff());
-            }
+        // Only the failures the API documents as "no email will be sent" prove that nothing
+        // went out: 500 with 10002 (internal error) or 10003 (not implemented), 503 with
+        // 10100 (authentication unavailable). The transient ones are safe to repeat.
+        const auto& errors = diag_->errors;
+        const bool transient =
+            error_envelope && ((status == 500 && has_error_code(errors, 10002)) ||
+                               (status == 503 && has_error_code(errors, 10100)));
+        const bool not_sent =
+            transient || (error_envelope && status == 500 && has_error_code(errors, 10003));
+        if (not_sent) {
+            if (transient && retries_left() && !server_forbids_retry)
+                return retry_after(server_or_backoff_delay());
             return finish(error::api_error);
         }
-        // No error envelope: an intermediary answered, and whether the API sent is unknown.
+        // Any other 5xx, envelope or not (an intermediary, or a failure after the API acted):
+        // whether the email went out is unknown. The envelope's codes stay in diagnostics.
         diag_->unanswered_request = true;
         diag_->detail = "HTTP " + std::to_string(status) +
-                        " without a Cloudflare error envelope: the email may have been sent";
+                        (error_envelope ? " is not an answer the API documents as \"nothing sent\""
+                                        : " without a Cloudflare error envelope") +
+                        ": the email may have been sent";
         if (policy.retry_outcome_unknown && retries_left() && !server_forbids_retry)
-            return retry_after(next_backoff());
+            return retry_after(server_or_backoff_delay());
         return finish(error::outcome_unknown);
     }
 
+    // 1xx never reaches here (transports read past it); 3xx and 4xx are refusals.
     return finish(error_envelope ? error::api_error : error::unexpected_http_status);
 }
 
