@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <string>
 
 namespace asio = boost::asio;
@@ -34,22 +35,33 @@ struct exchange_result {
     boost::system::error_code ec;
     http_response resp;
     detail::exchange_progress progress;
-    std::string written; // what reached the server
+    std::string written;           // what reached the server
+    std::size_t read_capacity = 0; // what the read buffer grew to
+    bool completed = false;
 };
 
-// Runs one exchange against a peer that answers `answer` (then closes when `close_after`).
-exchange_result run_exchange(const std::string& answer, bool close_after = false,
+// What the peer does besides answering.
+enum class peer {
+    stays,   // keeps the connection open
+    closes,  // closes after its answer: the client reads EOF after it
+    is_gone, // answered, then went away before the request: the write fails
+};
+
+// Runs one exchange against a peer that answers `answer`.
+exchange_result run_exchange(const std::string& answer, peer mode = peer::stays,
                              std::size_t read_size = 0, std::size_t max_body = 1024 * 1024,
                              const http_request& req = sample_request()) {
     asio::io_context ioc;
     beast::test::stream client(ioc);
-    beast::test::stream server(ioc);
-    client.connect(server);
+    std::optional<beast::test::stream> server(std::in_place, ioc);
+    client.connect(*server);
     if (read_size)
         client.read_size(read_size);
     client.append(answer); // what the client will read
-    if (close_after)
-        server.close();
+    if (mode == peer::closes)
+        server->close();
+    if (mode == peer::is_gone)
+        server.reset();
 
     exchange_result out;
     detail::exchange_buffers buffers;
@@ -58,11 +70,23 @@ exchange_result run_exchange(const std::string& answer, bool close_after = false
                    [&](std::exception_ptr failure, boost::system::error_code ec) {
                        BOOST_TEST(!failure);
                        out.ec = ec;
+                       out.completed = true;
                    });
     ioc.run();
-    out.written = std::string(server.str());
+    BOOST_TEST(out.completed);
+    if (server)
+        out.written = std::string(server->str());
+    out.read_capacity = buffers.read.capacity();
     return out;
 }
+
+exchange_result run_exchange(const std::string& answer, bool close_after, std::size_t read_size = 0,
+                             std::size_t max_body = 1024 * 1024,
+                             const http_request& req = sample_request()) {
+    return run_exchange(answer, close_after ? peer::closes : peer::stays, read_size, max_body, req);
+}
+
+const std::string ok_answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
 
 } // namespace
 
@@ -129,6 +153,108 @@ BOOST_AUTO_TEST_CASE(oversize_by_content_length_and_chunked) {
                                     chunk + "\r\n50\r\n" + chunk + "\r\n0\r\n\r\n",
                                 false, 0, 100);
     BOOST_TEST(chunked.ec == error::response_too_large);
+}
+
+BOOST_AUTO_TEST_CASE(interim_answers_are_read_past) {
+    // Every 1xx but 101 is interim: the final answer follows on the same connection.
+    for (const char* interim :
+         {"HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 102 Processing\r\n\r\n",
+          "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+          "HTTP/1.1 199 Whatever\r\nX-A: b\r\n\r\n",
+          "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"}) {
+        for (std::size_t read_size : {0u, 1u, 7u}) {
+            auto out = run_exchange(std::string(interim) + "HTTP/1.1 200 OK\r\ncf-ray: final\r\n"
+                                                           "Content-Length: 2\r\n\r\n{}",
+                                    peer::stays, read_size);
+            BOOST_TEST(!out.ec, interim);
+            BOOST_TEST(out.resp.status == 200u, interim);
+            BOOST_TEST(out.resp.body == "{}");
+            BOOST_TEST(out.resp.header("cf-ray") == "final");
+            BOOST_TEST(out.resp.header("link").empty()); // the interim fields are gone
+            BOOST_TEST(out.progress.keep_alive);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(switching_protocols_is_a_bad_response_after_the_write) {
+    auto out = run_exchange("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            "Connection: Upgrade\r\n\r\n" +
+                            ok_answer);
+    BOOST_TEST(out.ec == error::bad_response);
+    BOOST_TEST(out.resp.request_written);
+    BOOST_TEST(out.resp.status == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(endless_interim_answers_meet_the_head_cap) {
+    std::string answer;
+    while (answer.size() < 2 * detail::max_response_head)
+        answer += "HTTP/1.1 100 Continue\r\nX-Pad: " + std::string(100, 'p') + "\r\n\r\n";
+    auto out = run_exchange(answer + ok_answer);
+    BOOST_TEST(out.ec == error::response_too_large);
+    BOOST_TEST(out.read_capacity <= detail::exchange_buffers::read_limit);
+}
+
+BOOST_AUTO_TEST_CASE(no_part_of_an_answer_grows_the_read_buffer_past_its_bound) {
+    // A chunk extension, a trailer, a header, a status line, each far over the bound: refused
+    // as soon as the buffer is full, whatever the body cap.
+    const std::string huge(3 * detail::exchange_buffers::read_limit, 'x');
+    const std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const std::string answers[] = {
+        chunked + "2;ext=" + huge + "\r\n{}\r\n0\r\n\r\n",
+        chunked + "2;" + huge + "\r\n{}\r\n0\r\n\r\n",
+        chunked + "2\r\n{}\r\n0\r\nX-Trailer: " + huge + "\r\n\r\n",
+        chunked + "2\r\n{}\r\n0\r\n" +
+            [&] {
+                std::string many;
+                while (many.size() < huge.size())
+                    many += "X-T: 0123456789\r\n";
+                return many;
+            }() +
+            "\r\n",
+        "HTTP/1.1 200 OK\r\nX-Big: " + huge + "\r\nContent-Length: 2\r\n\r\n{}",
+        "HTTP/1.1 200 " + huge + "\r\nContent-Length: 2\r\n\r\n{}",
+        chunked + std::string(huge.size(), '0') + "2\r\n{}\r\n0\r\n\r\n",
+    };
+    for (const auto& answer : answers) {
+        for (std::size_t max_body : {std::size_t(100), std::size_t(64) * 1024 * 1024}) {
+            auto out = run_exchange(answer, peer::stays, 0, max_body);
+            BOOST_TEST(out.ec == error::response_too_large, answer.substr(0, 60));
+            BOOST_TEST(out.read_capacity <= detail::exchange_buffers::read_limit);
+            BOOST_TEST(out.resp.body.size() <= 2u);
+        }
+    }
+    // A large body is streamed through the same small buffer.
+    const std::string body(3 * 1024 * 1024, 'b');
+    auto big = run_exchange("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                                "\r\n\r\n" + body,
+                            peer::stays, 0, 4 * 1024 * 1024);
+    BOOST_TEST(!big.ec);
+    BOOST_TEST(big.resp.body.size() == body.size());
+    BOOST_TEST(big.read_capacity <= detail::exchange_buffers::read_limit);
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_that_came_before_the_write_failed_is_reported) {
+    // The server answered (413, 401, ...) and went away without reading the request.
+    for (const char* answer :
+         {"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+          "HTTP/1.1 401 Unauthorized\r\nContent-Length: 17\r\n\r\n{\"success\":false}",
+          "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n"}) {
+        auto out = run_exchange(answer, peer::is_gone);
+        BOOST_TEST(!out.ec, answer);
+        BOOST_TEST(out.resp.status >= 400u);
+        BOOST_TEST(out.progress.write_failed);
+        BOOST_TEST(!out.progress.keep_alive); // the connection is done
+        BOOST_TEST(out.resp.request_written);
+    }
+    // Without an answer the write's failure stands; half an answer is no answer.
+    auto none = run_exchange("", peer::is_gone);
+    BOOST_TEST(none.ec == asio::error::connection_reset);
+    BOOST_TEST(none.progress.write_failed);
+    BOOST_TEST(!none.progress.got_answer_bytes);
+    auto half = run_exchange("HTTP/1.1 413 Payload Too Large\r\nContent-Le", peer::is_gone);
+    BOOST_TEST(half.ec == asio::error::connection_reset);
+    BOOST_TEST(half.progress.got_answer_bytes);
+    BOOST_TEST(half.resp.status == 0u);
 }
 
 // A message larger than the escaping chunk, full of bytes to escape: the body is streamed

@@ -40,12 +40,16 @@ struct tls_options {
 /// Options of https_transport and blocking_https_transport, and of each connection of a
 /// pooled_https_transport.
 struct https_options {
-    /// Bound on resolving, connecting and the TLS handshake of a new connection.
+    /// Bound on resolving, connecting and the TLS handshake of a new connection. A slow name
+    /// resolution is abandoned when it runs out. `milliseconds::max()` means no bound (every
+    /// duration saturates); zero or less fails at once.
     std::chrono::milliseconds connect_timeout{10000};
     /// Bound on one whole attempt, connection included, up to the last byte of the answer.
     std::chrono::milliseconds attempt_timeout{60000};
     /// Largest answer body accepted; a larger one fails with error::response_too_large and the
-    /// connection is closed without reading the rest.
+    /// connection is closed without reading the rest. The answer's head (status line, fields,
+    /// trailers and any interim 1xx answers) is capped at 64 KiB on its own, and the read
+    /// buffer never grows past the head cap plus 16 KiB, whatever the server sends.
     std::size_t max_response_size = 1024u * 1024u;
     /// Trusted roots.
     tls_options tls;
@@ -204,8 +208,10 @@ private:
     std::shared_ptr<detail::https_pool> pool_;
 };
 
-/// A blocking transport: https_transport run on a private io_context with `run_for`, so every
-/// exchange is bounded by the timeouts (Beast's blocking I/O has none).
+/// A blocking transport: https_transport run on a private io_context, so every exchange is
+/// bounded by the timeouts (Beast's blocking I/O has none). A name resolution that outlasts
+/// `connect_timeout` is abandoned, not waited for; destroying the transport still waits for
+/// such a resolution to return (asio joins its resolver thread).
 ///
 /// Thread safety: distinct objects, safe; shared objects, unsafe.
 class blocking_https_transport {
@@ -231,8 +237,14 @@ public:
     CFMAIL_DECL void close();
 
 private:
+    struct blocking_outcome {
+        boost::system::error_code ec;
+        bool done = false;
+    };
+
     std::unique_ptr<boost::asio::io_context> ioc_;
     std::unique_ptr<https_transport> transport_;
+    std::shared_ptr<blocking_outcome> outcome_; // reused while no exchange holds it
 };
 
 /// The asynchronous client over HTTPS: `co_await client.async_send_raw(req)`.

@@ -49,13 +49,22 @@ struct exchange_progress {
     bool keep_alive = true;        // the answer allows reusing the connection
 };
 
+// Most bytes of an answer's head (status line and fields), of its trailers, and of all the
+// interim (1xx) heads before it together.
+inline constexpr std::size_t max_response_head = 64 * 1024;
+
 // What a connection keeps between exchanges so that a send allocates nothing it could reuse.
 struct exchange_buffers {
     // Size of the chunks the request is written in: a small message goes out with its header
     // in one write, a large one in pieces that keep memory flat.
     static constexpr std::size_t chunk_size = 64 * 1024;
 
-    beast::flat_buffer read;
+    // The read buffer never holds more than a head plus one read: the parser takes body bytes
+    // out as they arrive (into a body capped on its own), so no part of an answer, chunk
+    // extensions and trailers included, can make it grow past this.
+    static constexpr std::size_t read_limit = max_response_head + 16 * 1024;
+
+    beast::flat_buffer read{read_limit};
     std::string head;              // request line and header fields
     std::unique_ptr<char[]> chunk; // allocated at the first exchange
 
@@ -204,43 +213,89 @@ private:
     http_response& resp_;
 };
 
+// Reads the final answer into `resp`, past any interim (1xx) answers. A 101 (a protocol
+// switch nobody asked for) is error::bad_response.
+template <class Stream>
+asio::awaitable<boost::system::error_code>
+read_final_answer(Stream& stream, exchange_buffers& buffers, http_response& resp,
+                  std::size_t max_body, exchange_progress& progress) {
+    std::size_t interim_bytes = 0;
+    for (;;) {
+        response_reader reader(resp);
+        reader.body_limit(max_body);
+        reader.header_limit(static_cast<std::uint32_t>(max_response_head));
+        auto [read_ec, read] = co_await http::async_read(stream, buffers.read, reader,
+                                                         asio::as_tuple(asio::use_awaitable));
+        progress.got_answer_bytes =
+            progress.got_answer_bytes || reader.got_some() || buffers.read.size() > 0;
+        if (read_ec)
+            co_return normalize(read_ec);
+        if (resp.status >= 200 || resp.status < 100) {
+            progress.keep_alive = reader.keep_alive();
+            co_return boost::system::error_code{};
+        }
+        if (resp.status == 101)
+            co_return make_error_code(error::bad_response);
+        // 100 Continue, 102 Processing, 103 Early Hints: the real answer follows. A server
+        // that sends them without end meets this cap (or the attempt's deadline).
+        interim_bytes += read;
+        if (interim_bytes > max_response_head)
+            co_return make_error_code(error::response_too_large);
+    }
+}
+
 // One HTTP/1.1 exchange on an open stream: writes `req` (its body streamed from the caller's
 // message), reads the answer into `resp` with at most `max_body` bytes of body. Sets
 // `resp.request_written` before writing, and records in `progress` how far it got. Usable on any
 // Beast stream, beast::test::stream included.
-template <class Stream>
+//
+// `drop_unsent` is called when the write failed, before looking for an answer that came
+// anyway: a layer that holds bytes the failed write left (TLS records) must drop them, or the
+// read would first try to send them again.
+struct keep_unsent {
+    template <class Stream>
+    void operator()(Stream&) const noexcept {}
+};
+
+template <class Stream, class DropUnsent = keep_unsent>
 asio::awaitable<boost::system::error_code>
 http_exchange(Stream& stream, exchange_buffers& buffers, const http_request& req,
-              http_response& resp, std::size_t max_body, exchange_progress& progress) {
+              http_response& resp, std::size_t max_body, exchange_progress& progress,
+              DropUnsent drop_unsent = {}) {
     resp.request_written = true;
+    buffers.read.clear();
     request_writer writer(req, buffers);
+    boost::system::error_code ec;
     while (!writer.done()) {
         auto [write_ec, written] =
             co_await asio::async_write(stream, writer.next(), asio::as_tuple(asio::use_awaitable));
         (void)written;
         if (write_ec) {
             progress.write_failed = true;
-            co_return normalize(write_ec);
+            ec = normalize(write_ec);
+            break;
         }
     }
 
-    response_reader reader(resp);
-    reader.body_limit(max_body);
-    reader.header_limit(64 * 1024);
-    buffers.read.clear();
-    auto [read_ec, read] = co_await http::async_read(stream, buffers.read, reader,
-                                                     asio::as_tuple(asio::use_awaitable));
-    (void)read;
-    progress.got_answer_bytes = reader.got_some() || buffers.read.size() > 0;
-    if (read_ec) {
+    if (!ec) {
+        ec = co_await read_final_answer(stream, buffers, resp, max_body, progress);
+    } else if (ec != asio::error::operation_aborted && ec != asio::error::timed_out) {
+        // A server may answer before reading the whole request (413, 401) and close, which
+        // fails the write: the answer, already here, says what happened. Without one the
+        // write's error stands.
+        drop_unsent(stream);
+        if (!co_await read_final_answer(stream, buffers, resp, max_body, progress)) {
+            progress.keep_alive = false;
+            co_return boost::system::error_code{};
+        }
+    }
+    if (ec) {
         // Half an answer is no answer: the response stays empty, as before the exchange.
         resp.status = 0;
         resp.headers.clear();
         resp.body.clear();
-        co_return normalize(read_ec);
     }
-    progress.keep_alive = reader.keep_alive();
-    co_return boost::system::error_code{};
+    co_return ec;
 }
 
 } // namespace cfmail::detail

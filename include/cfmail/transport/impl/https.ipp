@@ -2,6 +2,7 @@
 #ifndef CFMAIL_TRANSPORT_IMPL_HTTPS_IPP
 #define CFMAIL_TRANSPORT_IMPL_HTTPS_IPP
 
+#include <cfmail/detail/saturate.hpp>
 #include <cfmail/error_code.hpp>
 #include <cfmail/transport/detail/http_exchange.hpp>
 #include <cfmail/transport/https.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -156,27 +156,85 @@ inline bool is_idle_close(boost::system::error_code ec) {
            ec == asio::ssl::error::stream_truncated;
 }
 
+// Which check of the server's certificate failed, as a cfmail error; empty when the
+// handshake failed for another reason.
+inline boost::system::error_code certificate_failure(SSL* ssl) {
+    switch (SSL_get_verify_result(ssl)) {
+    case X509_V_OK:
+        return {};
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    case X509_V_ERR_EMAIL_MISMATCH:
+        return error::certificate_name_mismatch;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+        return error::certificate_expired;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+    case X509_V_ERR_INVALID_CA:
+        return error::certificate_untrusted;
+    default:
+        return error::certificate_rejected;
+    }
+}
+
+// After a failed write, Asio's TLS engine still holds the records it could not send, and
+// would try to send them before reading. They belong to a request the server stopped reading:
+// dropping them lets the read find the answer the server sent before it closed.
+inline void drop_unsent_tls_records(beast::ssl_stream<beast::tcp_stream>& stream) noexcept {
+    if (BIO* outgoing = SSL_get_wbio(stream.native_handle()))
+        (void)BIO_reset(outgoing);
+}
+
+// What a name resolution left for the connection; shared with the resolver's handler, which
+// may run long after the connection stopped waiting for it.
+struct pending_resolve {
+    bool settled = false; // answered, or given up on
+    boost::system::error_code ec;
+    tcp::resolver::results_type endpoints;
+};
+
 inline asio::awaitable<boost::system::error_code>
 https_connection::connect(const http_request& req, clock::time_point deadline) {
-    using namespace asio::experimental::awaitable_operators;
-    const auto connect_deadline = std::min(deadline, clock::now() + options_.connect_timeout);
+    const auto connect_deadline =
+        std::min(deadline, saturating_add(clock::now(), options_.connect_timeout));
     tls_stream_.reset();
     plain_stream_.reset();
     buffers_.read.clear();
 
+    // getaddrinfo cannot be interrupted, and asio's resolver cannot cancel a query under way:
+    // waiting for it would let a slow resolver outlast every timeout. The connection waits on
+    // its timer instead, which the answer or close() cuts short, and abandons a late answer.
+    auto resolve = std::make_shared<pending_resolve>();
     timer_.expires_at(connect_deadline);
-    auto resolved = co_await (
-        resolver_.async_resolve(req.host, req.port, asio::as_tuple(asio::use_awaitable)) ||
-        timer_.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (resolved.index() == 1) {
-        // The timer also ends early when close() cancels it: that is no timeout.
-        if (std::get<0>(std::get<1>(resolved)) == asio::error::operation_aborted)
-            co_return asio::error::operation_aborted;
-        co_return asio::error::timed_out;
+    resolver_.async_resolve(req.host, req.port,
+                            [resolve, timer = &timer_](boost::system::error_code ec,
+                                                       tcp::resolver::results_type endpoints) {
+                                if (resolve->settled)
+                                    return; // the connection gave up; the timer may be gone
+                                resolve->settled = true;
+                                resolve->ec = ec;
+                                resolve->endpoints = std::move(endpoints);
+                                timer->cancel();
+                            });
+    auto [wait_ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!resolve->settled) {
+        resolve->settled = true;
+        resolver_.cancel();
+        // The timer ended early only because close() cancelled it: that is no timeout.
+        co_return wait_ec == asio::error::operation_aborted ? asio::error::operation_aborted
+                                                            : asio::error::timed_out;
     }
-    auto [resolve_ec, endpoints] = std::get<0>(std::move(resolved));
-    if (resolve_ec)
-        co_return resolve_ec;
+    if (resolve->ec)
+        co_return resolve->ec;
+    auto endpoints = std::move(resolve->endpoints);
 
     const bool tls = req.scheme == "https";
     if (tls) {
@@ -219,8 +277,11 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
         }
         auto [handshake_ec] = co_await tls_stream_->async_handshake(
             asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
-        if (handshake_ec)
+        if (handshake_ec) {
+            if (auto rejected = certificate_failure(ssl))
+                co_return rejected;
             co_return normalize(handshake_ec);
+        }
     }
     peer_scheme_ = req.scheme;
     peer_host_ = req.host;
@@ -242,7 +303,7 @@ inline bool https_connection::idle_connection_is_usable() {
 
 inline asio::awaitable<boost::system::error_code>
 https_connection::exchange(const http_request& req, http_response& resp) {
-    const auto deadline = clock::now() + options_.attempt_timeout;
+    const auto deadline = saturating_add(clock::now(), options_.attempt_timeout);
     bool reused = connected_ && peer_scheme_ == req.scheme && peer_host_ == req.host &&
                   peer_port_ == req.port && idle_connection_is_usable();
     for (int round = 0;; ++round) {
@@ -259,7 +320,8 @@ https_connection::exchange(const http_request& req, http_response& resp) {
         boost::system::error_code ec;
         const std::size_t cap = options_.max_response_size;
         if (tls_stream_)
-            ec = co_await http_exchange(*tls_stream_, buffers_, req, resp, cap, progress);
+            ec = co_await http_exchange(*tls_stream_, buffers_, req, resp, cap, progress,
+                                        drop_unsent_tls_records);
         else
             ec = co_await http_exchange(*plain_stream_, buffers_, req, resp, cap, progress);
         if (!ec && !progress.keep_alive)
@@ -558,21 +620,37 @@ CFMAIL_DECL blocking_https_transport::~blocking_https_transport() {
 
 CFMAIL_DECL void blocking_https_transport::round_trip(const http_request& req, http_response& resp,
                                                       boost::system::error_code& ec) {
-    bool done = false;
-    transport_->async_round_trip(req, resp, [&](boost::system::error_code result) {
-        ec = result;
-        done = true;
+    // The exchange's completion writes here, never into this frame: should it ever finish
+    // after this function returned, it would find the state it owns.
+    if (!outcome_ || outcome_.use_count() > 1)
+        outcome_ = std::make_shared<blocking_outcome>();
+    outcome_->done = false;
+    transport_->async_round_trip(req, resp, [outcome = outcome_](boost::system::error_code result) {
+        outcome->ec = result;
+        outcome->done = true;
     });
-    const auto& opts = transport_->options();
-    // The exchange bounds itself; this is the backstop should a step escape its timer.
+    using clock = std::chrono::steady_clock;
+    // The exchange bounds itself; the backstop is for a step that would escape its timer.
+    // run_one_until, not run_for: work left behind (a resolver answer nobody waits for any
+    // more) must not hold this call once the exchange is done.
+    const auto backstop = detail::saturating_add(
+        clock::now(),
+        detail::saturating_sum(transport_->options().attempt_timeout, std::chrono::seconds(1)));
     ioc_->restart();
-    ioc_->run_for(opts.attempt_timeout + opts.connect_timeout + std::chrono::seconds(1));
-    if (!done) {
+    while (!outcome_->done && ioc_->run_one_until(backstop) != 0) {
+    }
+    if (!outcome_->done) {
+        // Closing ends every step of the exchange at once; wait for it to unwind, so that it
+        // cannot touch `req` or `resp` after this returns, nor share the connection with the
+        // next exchange.
         transport_->close();
         ioc_->restart();
-        ioc_->run_for(std::chrono::seconds(5));
+        while (!outcome_->done && ioc_->run_one() != 0) {
+        }
         ec = boost::asio::error::timed_out;
+        return;
     }
+    ec = outcome_->ec;
 }
 
 CFMAIL_DECL void blocking_https_transport::close() {
