@@ -36,8 +36,10 @@ namespace cfmail {
 /// one exchange at a time, a client runs one operation at a time: starting another while one
 /// runs fails with error::operation_in_progress. Over a concurrent_transport (such as
 /// pooled_https_transport), it runs any number at once, each with its own buffers, reused by
-/// later sends. The request must stay alive until the operation completes; the client must
-/// not be moved or destroyed while an operation runs.
+/// later sends. The request (and `diag`, where given) must stay alive until the operation
+/// completes. Destroying the client while asynchronous operations run is allowed (from the
+/// thread or strand they run on): they complete with `operation_aborted`, and what they use
+/// stays alive until then.
 template <transport Transport>
 class basic_client {
 public:
@@ -47,8 +49,24 @@ public:
     /// Takes the transport, the credentials (checked at the first send) and the options.
     /// An unusable options.base_url makes every send fail with error::invalid_request.
     basic_client(Transport transport, credentials creds, client_options opts = {})
-        : state_(std::make_unique<detail::client_state<Transport>>(
+        : state_(std::make_shared<detail::client_state<Transport>>(
               std::move(transport), std::move(creds), std::move(opts))) {}
+
+    /// Moves the client (not while an operation runs).
+    basic_client(basic_client&&) noexcept = default;
+    /// Moves the client (not while an operation runs).
+    basic_client& operator=(basic_client&& other) noexcept {
+        if (this != &other) {
+            shut_down();
+            state_ = std::move(other.state_);
+        }
+        return *this;
+    }
+
+    /// Ends the operations in flight with `operation_aborted` (closing the transport when it
+    /// has a `close()`), then lets go of the client's state, which they keep alive until they
+    /// complete.
+    ~basic_client() { shut_down(); }
 
     /// The executor of the transport, on which asynchronous operations complete by default.
     auto get_executor() const requires async_transport<Transport> {
@@ -89,7 +107,7 @@ public:
     auto async_send_raw(const send_raw_request& req, CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken,
                                           void(std::exception_ptr, send_raw_result)>(
-            detail::async_send_op<Transport, true>(*state_, req, nullptr), token,
+            detail::async_send_op<Transport, true>(state_, req, nullptr), token,
             state_->transport.get_executor());
     }
 
@@ -102,12 +120,23 @@ public:
                         CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken,
                                           void(boost::system::error_code, send_raw_result)>(
-            detail::async_send_op<Transport, false>(*state_, req, &diag), token,
+            detail::async_send_op<Transport, false>(state_, req, &diag), token,
             state_->transport.get_executor());
     }
 
 private:
-    std::unique_ptr<detail::client_state<Transport>> state_;
+    // Only sends in flight share the state; without them there is nothing to end.
+    void shut_down() noexcept {
+        if (!state_ || state_->closing || state_.use_count() == 1)
+            return;
+        try {
+            state_->shut_down();
+        } catch (...) {
+            // Cancelling a timer or closing a socket failed: the sends end by their own timeouts.
+        }
+    }
+
+    std::shared_ptr<detail::client_state<Transport>> state_;
 };
 
 } // namespace cfmail

@@ -391,6 +391,84 @@ BOOST_AUTO_TEST_CASE(one_operation_at_a_time) {
     BOOST_TEST(may_have_been_sent(first_ec, first_diag)); // the stalled request was written
 }
 
+BOOST_AUTO_TEST_CASE(destroying_the_client_mid_send_aborts_and_frees_nothing_in_use) {
+    // An exchange in flight, and a send waiting to retry: both end with operation_aborted once
+    // the client is gone, and nothing they touch is freed under them (ASan checks the rest).
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    mock.stall();
+    mock.respond_error(429, 10004, "slow down", {{"Retry-After", "30"}});
+    auto req = valid_request();
+    boost::system::error_code in_flight_ec, waiting_ec;
+    diagnostics in_flight_diag, waiting_diag;
+    int completions = 0;
+    {
+        auto c = std::make_unique<basic_client<testing::mock_transport>>(mock, api_token{"tok"});
+        c->async_send_raw(req, in_flight_diag, [&](boost::system::error_code ec, auto) {
+            in_flight_ec = ec;
+            ++completions;
+        });
+        ioc.poll();
+        BOOST_TEST_REQUIRE(mock.requests().size() == 1u);
+        c.reset();
+    }
+    ioc.run_for(5s);
+    BOOST_TEST(completions == 1);
+    BOOST_TEST(in_flight_ec == asio::error::operation_aborted);
+    BOOST_TEST(may_have_been_sent(in_flight_ec, in_flight_diag));
+
+    // Over a concurrent transport too: each send's own slot and timer stay alive.
+    ioc.restart();
+    std::exception_ptr waiting_failure;
+    bool waiting_done = false;
+    {
+        client_type c(mock, api_token{"tok"});
+        c.async_send_raw(req, waiting_diag, [&](boost::system::error_code ec, auto) {
+            waiting_ec = ec;
+            waiting_done = true;
+        });
+        ioc.run_for(100ms); // the 429 arrives; the 30 s wait begins
+        BOOST_TEST_REQUIRE(mock.requests().size() == 2u);
+        BOOST_TEST(!waiting_done);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    ioc.run_for(5s);
+    BOOST_TEST(waiting_done);
+    BOOST_TEST(waiting_ec == asio::error::operation_aborted);
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 5s)); // not the 30 s wait
+}
+
+BOOST_AUTO_TEST_CASE(a_wait_meant_as_never_does_not_wrap_into_now) {
+    // With max_retry_after = milliseconds::max(), a Retry-After in 2300 is honoured: the send
+    // waits (until cancelled) instead of retrying at once.
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    mock.respond_error(429, 10004, "slow down", {{"Retry-After", "Sun, 06 Nov 2300 08:49:37 GMT"}});
+    mock.respond_success({.delivered = {"recipient@example.com"}});
+    client_options opts;
+    opts.retry.max_retry_after = std::chrono::milliseconds::max();
+    opts.retry.max_backoff = std::chrono::milliseconds::max();
+    client_type c(mock, api_token{"tok"}, opts);
+    asio::cancellation_signal signal;
+    boost::system::error_code ec;
+    bool done = false;
+    auto req = valid_request();
+    diagnostics diag;
+    c.async_send_raw(
+        req, diag,
+        asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code e, auto) {
+            ec = e;
+            done = true;
+        }));
+    ioc.run_for(300ms);
+    BOOST_TEST(!done);
+    BOOST_TEST(mock.requests().size() == 1u);
+    signal.emit(asio::cancellation_type::terminal);
+    ioc.run_for(5s);
+    BOOST_TEST(done);
+    BOOST_TEST(ec == asio::error::operation_aborted);
+}
+
 BOOST_AUTO_TEST_CASE(mock_records_the_whole_request) {
     asio::io_context ioc;
     testing::mock_transport mock(ioc.get_executor());

@@ -5,6 +5,7 @@
 // The two drivers of send_algorithm: a blocking loop and the same loop inside async_compose.
 // They only carry out what the algorithm asks; no protocol decision is made here.
 
+#include <cfmail/detail/saturate.hpp>
 #include <cfmail/detail/send_algorithm.hpp>
 #include <cfmail/error.hpp>
 #include <cfmail/transport.hpp>
@@ -89,8 +90,24 @@ struct client_state {
         }
     }
 
+    // The client is going away: ends every send in flight with operation_aborted. The sends
+    // keep this state alive until they complete, so nothing they touch is freed under them.
+    void shut_down() {
+        closing = true;
+        auto stop = [](send_slot& slot) {
+            if (slot.busy && slot.timer)
+                slot.timer->cancel();
+        };
+        stop(primary);
+        for (auto& slot : lent)
+            stop(*slot);
+        if constexpr (requires(Transport & t) { t.close(); })
+            transport.close();
+    }
+
     Transport transport;
     client_config config;
+    bool closing = false;
     send_slot primary;
     std::vector<std::unique_ptr<send_slot>> lent;  // in use by sends in flight
     std::vector<std::unique_ptr<send_slot>> spare; // free for the next sends
@@ -136,8 +153,9 @@ send_raw_result run_sync(client_state<Transport>& st, const send_raw_request& re
 template <class Transport, bool Throwing>
 class async_send_op {
 public:
-    async_send_op(client_state<Transport>& st, const send_raw_request& req, diagnostics* diag)
-        : st_(&st)
+    async_send_op(std::shared_ptr<client_state<Transport>> st, const send_raw_request& req,
+                  diagnostics* diag)
+        : st_(std::move(st))
         , req_(&req)
         , diag_(diag) {}
 
@@ -169,7 +187,8 @@ public:
         // A cancellation that arrived while the last step was completing anyway must still end
         // the send rather than start another wait or attempt.
         if (action.what != next_action::kind::done &&
-            self.get_cancellation_state().cancelled() != boost::asio::cancellation_type::none)
+            (st_->closing ||
+             self.get_cancellation_state().cancelled() != boost::asio::cancellation_type::none))
             action = slot_->algorithm.abort();
         if (action.what == next_action::kind::done) {
             final_ec_ = action.ec;
@@ -189,7 +208,8 @@ private:
             st_->transport.async_round_trip(algo.request(), algo.response(), std::move(self));
         } else {
             auto& timer = slot_->retry_timer(st_->transport.get_executor());
-            timer.expires_after(action.delay);
+            // expires_after would convert a "never" delay to nanoseconds and wrap.
+            timer.expires_at(saturating_add(std::chrono::steady_clock::now(), action.delay));
             timer.async_wait(std::move(self));
         }
     }
@@ -221,7 +241,7 @@ private:
             self.complete(final_ec_, std::move(result));
     }
 
-    client_state<Transport>* st_;
+    std::shared_ptr<client_state<Transport>> st_; // outlives the client if need be
     const send_raw_request* req_;
     diagnostics* diag_;
     send_slot* slot_ = nullptr;

@@ -124,6 +124,10 @@ public:
         return push(std::move(exchange));
     }
 
+    /// Ends a stalled exchange, if one waits, with `operation_aborted`, as closing a network
+    /// transport would. A client closes its transport when it is destroyed mid-send.
+    void close() { abort_stalled(*state_); }
+
     /// Every request received so far, in order.
     const std::vector<http_request>& requests() const noexcept { return state_->requests; }
 
@@ -194,15 +198,8 @@ public:
                 if (slot.is_connected()) {
                     std::weak_ptr<state> weak = st;
                     slot.assign([weak](boost::asio::cancellation_type) {
-                        if (auto s = weak.lock(); s && s->stalled_handler) {
-                            auto h = std::move(*s->stalled_handler);
-                            s->stalled_handler.reset();
-                            boost::asio::post(
-                                s->executor,
-                                boost::asio::append(std::move(h),
-                                                    boost::system::error_code(
-                                                        boost::asio::error::operation_aborted)));
-                        }
+                        if (auto s = weak.lock())
+                            abort_stalled(*s);
                     });
                 }
             },
@@ -217,6 +214,17 @@ private:
         std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
             stalled_handler;
     };
+
+    static void abort_stalled(state& st) {
+        if (!st.stalled_handler)
+            return;
+        auto handler = std::move(*st.stalled_handler);
+        st.stalled_handler.reset();
+        boost::asio::post(
+            st.executor,
+            boost::asio::append(std::move(handler),
+                                boost::system::error_code(boost::asio::error::operation_aborted)));
+    }
 
     // Marks a stalled exchange internally; never reaches a caller.
     static inline const boost::system::error_code stalled{boost::asio::error::would_block};
