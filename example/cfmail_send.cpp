@@ -20,6 +20,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <string_view>
 
 namespace po = boost::program_options;
 
@@ -29,13 +30,95 @@ constexpr int exit_api_error = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_failure = 3;
 
-// One line on stderr, whatever the server put in its messages.
-int fail(int code, std::string text) {
-    for (auto& c : text) {
-        if (c == '\n' || c == '\r')
-            c = ' ';
+// The length of the well-formed UTF-8 sequence that starts `s` (not empty), 0 when there is
+// none: overlong forms, surrogates and code points above U+10FFFF are not well-formed.
+std::size_t utf8_sequence(std::string_view s) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned lead = byte(0);
+    std::size_t length = 0;
+    unsigned low = 0x80, high = 0xbf; // the range of the second byte
+    if (lead < 0x80)
+        return 1;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        low = lead == 0xe0 ? 0xa0 : 0x80;
+        high = lead == 0xed ? 0x9f : 0xbf;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        low = lead == 0xf0 ? 0x90 : 0x80;
+        high = lead == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
     }
-    std::cerr << "cfmail-send: " << text << '\n';
+    if (s.size() < length || byte(1) < low || byte(1) > high)
+        return 0;
+    for (std::size_t i = 2; i < length; ++i) {
+        if (byte(i) < 0x80 || byte(i) > 0xbf)
+            return 0;
+    }
+    return length;
+}
+
+enum class escaping { text, json };
+
+// Text that came from the server (or was made from what it sent), fit for a terminal: a server
+// must not be able to move the cursor, rewrite the screen or set the window title. C0
+// controls (ESC included), DEL, C1 controls (U+0080 to U+009F) and bytes that are not UTF-8
+// become visible escapes; printable UTF-8 stays as it is. In JSON (already escaped by
+// Boost.JSON below U+0020, not for DEL or C1) the escapes are JSON's own, and a byte that is
+// not UTF-8 becomes U+FFFD, so the output stays valid JSON with the same strings.
+std::string neutralised(std::string_view s, escaping style) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(s.size());
+    auto escape = [&](const char* prefix, unsigned value) {
+        out += prefix;
+        out += hex[(value >> 4) & 15];
+        out += hex[value & 15];
+    };
+    for (std::size_t i = 0; i < s.size();) {
+        const unsigned c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            out += s[i++];
+            continue;
+        }
+        if (c < 0x80) {
+            if (style == escaping::json)
+                escape("\\u00", c);
+            else if (c == '\n')
+                out += "\\n";
+            else if (c == '\r')
+                out += "\\r";
+            else if (c == '\t')
+                out += "\\t";
+            else
+                escape("\\x", c);
+            ++i;
+            continue;
+        }
+        const auto length = utf8_sequence(s.substr(i));
+        if (length == 0) {
+            if (style == escaping::json)
+                out += "\\ufffd";
+            else
+                escape("\\x", c);
+            ++i;
+        } else if (length == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) {
+            escape("\\u00", static_cast<unsigned char>(s[i + 1]));
+            i += 2;
+        } else {
+            out.append(s.substr(i, length));
+            i += length;
+        }
+    }
+    return out;
+}
+
+// One line on stderr, whatever the server put in its messages.
+int fail(int code, const std::string& text) {
+    std::cerr << "cfmail-send: " << neutralised(text, escaping::text) << '\n';
     return code;
 }
 
@@ -118,8 +201,11 @@ int main(int argc, char** argv) try {
         return fail(exit_usage, "no sender: pass --from");
     if (to.empty())
         return fail(exit_usage, "no recipient: pass --to");
-    if (!(timeout_seconds > 0) || !std::isfinite(timeout_seconds) || timeout_seconds > 86400)
-        return fail(exit_usage, "--timeout takes a number of seconds between 0 and 86400");
+    // Checked in milliseconds, the unit the transport uses: a timeout that rounds to 0 would
+    // fail every attempt before it starts.
+    if (!std::isfinite(timeout_seconds) || timeout_seconds > 86400 ||
+        std::llround(timeout_seconds * 1000) < 1)
+        return fail(exit_usage, "--timeout takes a number of seconds from 0.001 to 86400");
     if (vm.count("max-retries") && (max_retries < 0 || max_retries > 100))
         return fail(exit_usage, "--max-retries takes a number from 0 to 100");
 
@@ -141,8 +227,7 @@ int main(int argc, char** argv) try {
         options.retry.max_retries = static_cast<unsigned>(max_retries);
 
     cfmail::https_options https;
-    https.attempt_timeout =
-        std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
+    https.attempt_timeout = std::chrono::milliseconds(std::llround(timeout_seconds * 1000));
     https.connect_timeout = std::min(https.connect_timeout, https.attempt_timeout);
     https.tls.ca_file = ca_file;
 
@@ -173,7 +258,8 @@ int main(int argc, char** argv) try {
         out["message_id"] = result.message_id;
     if (!result.suppressed_recipients.empty())
         out["suppressed_recipients"] = to_json(result.suppressed_recipients);
-    std::cout << boost::json::serialize(out) << std::endl;
+    // The message id and the addresses are the server's words too.
+    std::cout << neutralised(boost::json::serialize(out), escaping::json) << std::endl;
     return 0;
 } catch (const std::exception& e) {
     return fail(exit_failure, e.what());

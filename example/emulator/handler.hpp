@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include <openssl/crypto.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -49,6 +51,8 @@ enum class fault {
     slow,        // fault-slow-: answer after 3 s, after storing
     oversize,    // fault-oversize-: a 2 MiB answer, after storing
     idle_close,  // fault-idleclose-: answer, then close the connection without notice
+    escape,      // fault-escape-: 400 whose message and cf-ray carry terminal control sequences
+    escape_ok,   // fault-escapeok-: success with a message id full of control characters, stored
 };
 
 // One answer.
@@ -104,6 +108,8 @@ inline fault fault_of(std::string_view account_id) {
         {"fault-slow-", fault::slow},
         {"fault-oversize-", fault::oversize},
         {"fault-idleclose-", fault::idle_close},
+        {"fault-escapeok-", fault::escape_ok},
+        {"fault-escape-", fault::escape},
     };
     for (const auto& entry : table) {
         if (account_id.substr(0, entry.prefix.size()) == entry.prefix)
@@ -120,6 +126,60 @@ inline bool printable_ascii(std::string_view s) {
             return false;
     }
     return true;
+}
+
+// Whether `given` is the secret `expected`, in a time that depends on their lengths only, so
+// that timing the answers cannot reveal the secret byte by byte.
+inline bool same_secret(std::string_view given, std::string_view expected) noexcept {
+    return given.size() == expected.size() &&
+           CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+// Whether a request's Transfer-Encoding (its fields' values joined with commas) ends with
+// `chunked`, applied once, every coding being a plain token. Beast reads a request whose last
+// coding is another as having no body, and the body would then be taken for the next request.
+inline bool chunked_is_last(std::string_view transfer_encoding) {
+    auto is_tchar = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    };
+    auto is_chunked = [](std::string_view t) {
+        constexpr std::string_view word = "chunked";
+        if (t.size() != word.size())
+            return false;
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const char c =
+                t[i] >= 'A' && t[i] <= 'Z' ? static_cast<char>(t[i] + ('a' - 'A')) : t[i];
+            if (c != word[i])
+                return false;
+        }
+        return true;
+    };
+    bool chunked_seen = false, last_chunked = false;
+    std::size_t codings = 0;
+    for (std::size_t start = 0; start <= transfer_encoding.size();) {
+        auto end = transfer_encoding.find(',', start);
+        if (end == std::string_view::npos)
+            end = transfer_encoding.size();
+        auto coding = transfer_encoding.substr(start, end - start);
+        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+            coding.remove_prefix(1);
+        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+            coding.remove_suffix(1);
+        start = end + 1;
+        if (coding.empty())
+            continue; // empty list elements are allowed and mean nothing
+        for (char c : coding) {
+            if (!is_tchar(c))
+                return false;
+        }
+        ++codings;
+        last_chunked = is_chunked(coding);
+        if (last_chunked && chunked_seen)
+            return false;
+        chunked_seen = chunked_seen || last_chunked;
+    }
+    return codings > 0 && last_chunked;
 }
 
 inline std::string domain_of(std::string_view address) {
@@ -165,7 +225,7 @@ inline answer handle(const settings& config, const incoming& req) {
     if (req.authorization.substr(0, bearer.size()) == bearer &&
         req.authorization.size() > bearer.size()) {
         const auto token = req.authorization.substr(bearer.size());
-        if (config.token && token != *config.token)
+        if (config.token && !same_secret(token, *config.token))
             return error_answer(401, 10101, "Unauthorized: invalid API token");
     } else if (!config.token && !req.auth_email.empty() && !req.auth_key.empty()) {
         // The global key scheme is accepted when no specific token is required.
@@ -181,6 +241,16 @@ inline answer handle(const settings& config, const incoming& req) {
     }
     if (misbehave == fault::internal)
         return error_answer(500, 10002, "Internal error");
+    if (misbehave == fault::escape) {
+        // ESC and BEL (escaped in the JSON, raw once parsed), DEL, U+009B (CSI among the C1
+        // controls), and in cf-ray a lone 0x9B byte, which is not UTF-8 at all.
+        auto a = error_answer(400, 10001,
+                              "Invalid caf\xc3\xa9: \x1b[31mred\x1b[0m \xc2\x9b"
+                              "2J \x7f\x07");
+        a.headers.emplace_back("cf-ray", "\x9b"
+                                         "31m-EMU");
+        return a;
+    }
 
     boost::system::error_code ec;
     boost::json::value body = boost::json::parse(req.body, ec);
@@ -213,6 +283,9 @@ inline answer handle(const settings& config, const incoming& req) {
 
     message.file_stem = random_hex(16);
     message.message_id = "<" + message.file_stem + "@emulator.cfmail.test>";
+    if (misbehave == fault::escape_ok)
+        message.message_id =
+            "<\x1b]0;title\x07\x1b[2J\xc2\x9b\x7f" + message.file_stem + "@emulator.cfmail.test>";
     message.account_id.assign(account_id);
     message.from.assign(from->data(), from->size());
     message.mime_message.assign(mime->data(), mime->size());

@@ -1,9 +1,17 @@
-// cfmail-send against cfmail-emulator over TLS, as separate processes: every exit code, and a
-// byte-exact round trip.
+// cfmail-send against cfmail-emulator over TLS, as separate processes: every exit code, a
+// byte-exact round trip, what reaches the terminal; and the emulator against clients that
+// break the rules.
 #include "processes.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <memory>
+#include <netinet/in.h>
+#include <poll.h>
 #include <random>
+#include <sys/socket.h>
 
 using namespace cfmail_test;
 namespace fs = std::filesystem;
@@ -24,6 +32,178 @@ void check_one_line_without_secret(const run_result& r) {
     BOOST_TEST(!r.err.empty());
     BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
     BOOST_TEST(r.err.find("SECRET") == std::string::npos);
+}
+
+// Whether `s` is well-formed UTF-8 without a C0 control (but a final newline), DEL or a C1
+// control: nothing a terminal would act on.
+bool terminal_safe(std::string_view s) {
+    if (!s.empty() && s.back() == '\n')
+        s.remove_suffix(1);
+    for (std::size_t i = 0; i < s.size();) {
+        const unsigned c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c < 0xc2 || c > 0xf4 || i + length > s.size())
+            return false;
+        unsigned cp = c & (0x7f >> length);
+        for (std::size_t k = 1; k < length; ++k) {
+            const unsigned b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (b & 0x3f);
+        }
+        constexpr unsigned smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < smallest[length] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000) || cp <= 0x9f)
+            return false;
+        i += length;
+    }
+    return true;
+}
+
+// cfmail-emulator run with `args` to completion (bounded in time): status, stdout, stderr.
+run_result run_emulator(const std::string& args) {
+    const auto dir =
+        fs::temp_directory_path() / ("cfmail-emulator-args-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string cmd = "timeout 10 " + quote(program("CFMAIL_EMULATOR")) + " " + args +
+                            " </dev/null >" + quote((dir / "out").string()) + " 2>" +
+                            quote((dir / "err").string());
+    run_result r;
+    const int raw = std::system(cmd.c_str());
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = read_file(dir / "out");
+    r.err = read_file(dir / "err");
+    fs::remove_all(dir);
+    return r;
+}
+
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+// A plain TCP connection to 127.0.0.1 that sends whatever it is told, however malformed or
+// slow, and watches for the peer closing.
+class raw_connection {
+public:
+    struct outcome {
+        bool closed = false;   // the peer closed or reset the connection
+        std::string received;  // what the peer sent before
+        std::size_t sent = 0;  // bytes the peer took
+        milliseconds after{0}; // from the call to the close (or to the end of the wait)
+    };
+
+    explicit raw_connection(unsigned short port)
+        : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        BOOST_TEST_REQUIRE(fd_ >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        BOOST_TEST_REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    }
+    raw_connection(const raw_connection&) = delete;
+    raw_connection& operator=(const raw_connection&) = delete;
+    ~raw_connection() { ::close(fd_); }
+
+    // Sends `data` (as much of it as the peer takes) while reading what comes back, until the
+    // peer closes, `until` has been received (when not empty), or `limit` has passed.
+    outcome exchange(std::string_view data, milliseconds limit, std::string_view until = {}) {
+        outcome r;
+        const auto start = std::chrono::steady_clock::now();
+        const auto deadline = start + limit;
+        bool writing = !data.empty();
+        for (;;) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= deadline || (!until.empty() && r.received.find(until) != std::string::npos))
+                break;
+            pollfd p{fd_, static_cast<short>(POLLIN | (writing ? POLLOUT : 0)), 0};
+            const auto wait = std::chrono::duration_cast<milliseconds>(deadline - now).count();
+            if (::poll(&p, 1, static_cast<int>(wait) + 1) < 0 && errno != EINTR)
+                break;
+            if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+                char buffer[65536];
+                const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+                if (n > 0) {
+                    r.received.append(buffer, static_cast<std::size_t>(n));
+                    continue;
+                }
+                if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                    r.closed = true;
+                    break;
+                }
+            }
+            if (writing && (p.revents & POLLOUT)) {
+                const auto n =
+                    ::send(fd_, data.data() + r.sent, data.size() - r.sent, MSG_NOSIGNAL);
+                if (n > 0)
+                    r.sent += static_cast<std::size_t>(n);
+                // A peer that stopped taking the request may still answer it: read on.
+                if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    writing = false;
+                writing = writing && r.sent < data.size();
+            }
+        }
+        r.after =
+            std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+        return r;
+    }
+
+    // Sends `data` one byte every `interval`, until the peer closes or `limit` has passed.
+    outcome trickle(std::string_view data, milliseconds interval, milliseconds limit) {
+        outcome r;
+        const auto start = std::chrono::steady_clock::now();
+        const auto deadline = start + limit;
+        while (!r.closed && std::chrono::steady_clock::now() < deadline) {
+            if (r.sent < data.size()) {
+                if (::send(fd_, data.data() + r.sent, 1, MSG_NOSIGNAL) == 1)
+                    ++r.sent;
+                else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    r.closed = true;
+            }
+            const auto left = std::chrono::duration_cast<milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            auto pause = exchange({}, std::clamp(left, 0ms, interval));
+            r.received += pause.received;
+            r.closed = r.closed || pause.closed;
+        }
+        r.after =
+            std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+        return r;
+    }
+
+private:
+    int fd_;
+};
+
+const std::string send_raw_target = "/client/v4/accounts/abc/email/sending/send_raw";
+const std::string valid_body =
+    R"({"from":"s@example.com","recipients":["r@example.com"],"mime_message":"Subject: x\r\n\r\ny"})";
+const std::string post_head = "POST " + send_raw_target +
+                              " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Authorization: Bearer cli-SECRET-token\r\n"
+                              "Content-Type: application/json\r\n";
+const std::string stats_request = "GET /_emulator/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+std::string hex(std::size_t n) {
+    std::ostringstream out;
+    out << std::hex << n;
+    return out.str();
+}
+
+bool starts_with(const std::string& s, std::string_view prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
+
+int answers_in(const std::string& s) {
+    int n = 0;
+    for (auto at = s.find("HTTP/1.1 "); at != std::string::npos; at = s.find("HTTP/1.1 ", at + 1))
+        ++n;
+    return n;
 }
 
 } // namespace
@@ -107,6 +287,8 @@ BOOST_AUTO_TEST_CASE(exit_2_for_usage_and_invalid_input_without_connecting) {
           nowhere + " --to 'bad address' " + quote(good), nowhere + " " + quote(good),
           std::string("--from s@example.com --to r@example.com ") + quote(good),
           nowhere + " --to r@example.com --timeout -1 " + quote(good),
+          nowhere + " --to r@example.com --timeout 0.0001 " + quote(good),
+          nowhere + " --to r@example.com --timeout 0 " + quote(good),
           nowhere + " --to r@example.com --unknown-option " + quote(good),
           nowhere + " --to r@example.com --ca-file /nonexistent.pem " + quote(good)}) {
         auto r = e.send(args, "CLOUDFLARE_API_TOKEN=cli-SECRET-token", false);
@@ -150,6 +332,183 @@ BOOST_AUTO_TEST_CASE(exit_3_for_network_tls_and_unknown_outcomes) {
     auto slow = e.send(common_args(e, "fault-slow-x") + " --timeout 0.5" + to);
     BOOST_TEST(slow.status == 3);
     BOOST_TEST(slow.err.find("may have been sent") != std::string::npos, slow.err);
+}
+
+BOOST_AUTO_TEST_CASE(timeout_that_rounds_to_zero_is_a_usage_error) {
+    emulator_process e;
+    const auto file = e.message_file(hello);
+    auto r = e.send(common_args(e) + " --to r@example.com --timeout 0.0001 " + quote(file));
+    BOOST_TEST(r.status == 2, r.err);
+    check_one_line_without_secret(r);
+    BOOST_TEST(r.err.find("--timeout") != std::string::npos, r.err);
+    BOOST_TEST(e.stored().empty());
+    auto smallest = e.send(common_args(e) + " --to r@example.com --timeout 0.001 " + quote(file));
+    BOOST_TEST(smallest.status != 2, smallest.err); // 1 ms is a timeout, not a usage error
+}
+
+BOOST_AUTO_TEST_CASE(server_text_reaches_the_terminal_neutralised) {
+    emulator_process e;
+    const auto file = e.message_file(hello);
+    // An error message with ESC sequences, BEL, DEL and U+009B (CSI), a cf-ray with a lone
+    // 0x9B byte (not UTF-8).
+    auto r = e.send(common_args(e, "fault-escape-x") + " --to r@example.com " + quote(file));
+    BOOST_TEST(r.status == 1, r.err);
+    check_one_line_without_secret(r);
+    BOOST_TEST(terminal_safe(r.err), r.err);
+    for (std::string_view visible : {"\\x1b[31mred\\x1b[0m", "\\u009b2J", "\\x7f\\x07",
+                                     "\\x9b31m-EMU", "10001", "caf\xc3\xa9"})
+        BOOST_TEST(r.err.find(visible) != std::string::npos, visible << " in " << r.err);
+
+    // On success the JSON carries the server's message id: still valid JSON, still the same
+    // string once parsed, but nothing raw on the terminal.
+    auto ok = e.send(common_args(e, "fault-escapeok-x") + " --to r@example.com " + quote(file));
+    BOOST_TEST_REQUIRE(ok.status == 0, ok.err);
+    BOOST_TEST(terminal_safe(ok.out), ok.out);
+    const std::string id(boost::json::parse(ok.out).at("message_id").as_string());
+    BOOST_TEST(starts_with(id, "<\x1b]0;title\x07\x1b[2J\xc2\x9b\x7f"), id);
+    BOOST_TEST(e.stored().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(emulator_rejects_bad_command_lines) {
+    for (const std::string args :
+         {"--listen 127.0.0.1:70000", "--listen 127.0.0.1:65536", "--listen 127.0.0.1:-1",
+          "--listen 127.0.0.1:99999999999999999999", "--listen 127.0.0.1:http",
+          "--listen 127.0.0.1:", "--listen 127.0.0.1", "--listen not-an-address:8080",
+          "--read-timeout 0", "--read-timeout 0.0001", "--read-timeout nan", "--max-connections 0",
+          "--max-connections 10001"}) {
+        auto r = run_emulator(args);
+        BOOST_TEST(r.status == 2, args << ": " << r.err);
+        BOOST_TEST(r.out.find("listening") == std::string::npos, args);
+        BOOST_TEST(r.err.find("cfmail-emulator:") != std::string::npos, args << ": " << r.err);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(emulator_read_timeout_ends_slow_and_idle_connections) {
+    emulator_process e(false, {"--read-timeout", "1"});
+    // A header begun and never finished.
+    raw_connection partial(e.port());
+    auto r = partial.exchange(post_head, 5s);
+    BOOST_TEST(r.closed);
+    BOOST_TEST(r.after.count() < 3000);
+
+    // A header that trickles in a byte every 100 ms, each byte well within any per-read
+    // timeout: the deadline covers the whole request.
+    raw_connection slow(e.port());
+    const std::string header = "GET /_emulator/stats HTTP/1.1\r\nX-Slow: " + std::string(60, 'a');
+    auto t = slow.trickle(header, 100ms, 6s);
+    BOOST_TEST(t.closed);
+    BOOST_TEST(t.after.count() < 3000);
+    BOOST_TEST(t.sent < header.size());
+
+    // A body announced and never sent whole.
+    raw_connection body(e.port());
+    auto b = body.exchange(post_head + "Content-Length: 100\r\n\r\n{\"from\":", 5s);
+    BOOST_TEST(b.closed);
+    BOOST_TEST(b.after.count() < 3000);
+    BOOST_TEST(b.received.empty());
+
+    // An idle keep-alive connection, after an answer.
+    raw_connection idle(e.port());
+    auto k = idle.exchange(stats_request, 5s);
+    BOOST_TEST(starts_with(k.received, "HTTP/1.1 200"), k.received);
+    BOOST_TEST(k.closed);
+    BOOST_TEST(k.after.count() < 3000);
+    BOOST_TEST(e.stats().first == 0);
+
+    // Over TLS, the handshake is under the same deadline: no ClientHello, or half of one.
+    emulator_process tls(true, {"--read-timeout", "1"});
+    raw_connection silent(tls.port());
+    auto s = silent.exchange({}, 5s);
+    BOOST_TEST(s.closed);
+    BOOST_TEST(s.after.count() < 3000);
+    raw_connection half_hello(tls.port());
+    auto h = half_hello.exchange(std::string("\x16\x03\x01\x02\x00\x01\x00", 7), 5s);
+    BOOST_TEST(h.closed);
+    BOOST_TEST(h.after.count() < 3000);
+}
+
+BOOST_AUTO_TEST_CASE(emulator_refuses_framing_it_cannot_read_safely) {
+    emulator_process e(false);
+    // Chunked as the last coding is read as such: the control case.
+    raw_connection good(e.port());
+    auto g = good.exchange(post_head + "Transfer-Encoding: chunked\r\n\r\n" +
+                               hex(valid_body.size()) + "\r\n" + valid_body + "\r\n0\r\n\r\n",
+                           5s, "}");
+    BOOST_TEST(starts_with(g.received, "HTTP/1.1 200"), g.received);
+
+    // Another last coding: 400 and the connection closed, the body never taken for a request.
+    for (const std::string te : {"gzip", "chunked, gzip", "chunked\r\nTransfer-Encoding: gzip",
+                                 "chunked, chunked", "x y, chunked"}) {
+        raw_connection c(e.port());
+        auto r = c.exchange(post_head + "Transfer-Encoding: " + te + "\r\n\r\n" +
+                                hex(valid_body.size()) + "\r\n" + valid_body + "\r\n0\r\n\r\n",
+                            5s);
+        BOOST_TEST(starts_with(r.received, "HTTP/1.1 400"), te << ": " << r.received);
+        BOOST_TEST(answers_in(r.received) == 1, te << ": " << r.received);
+        BOOST_TEST(r.closed, te);
+    }
+    raw_connection plain_gzip(e.port());
+    auto pg = plain_gzip.exchange(post_head + "Transfer-Encoding: gzip\r\n\r\n" + valid_body, 5s);
+    BOOST_TEST(starts_with(pg.received, "HTTP/1.1 400"), pg.received);
+    BOOST_TEST(answers_in(pg.received) == 1, pg.received);
+    BOOST_TEST(pg.closed);
+
+    // A 1 MiB chunk extension, a 1 MiB trailer: refused once the bounded read buffer is full,
+    // never buffered whole, never handled.
+    const std::string mib(1024 * 1024, 'a');
+    raw_connection extension(e.port());
+    auto x = extension.exchange(post_head + "Transfer-Encoding: chunked\r\n\r\n" +
+                                    hex(valid_body.size()) + ";ext=" + mib + "\r\n" + valid_body +
+                                    "\r\n0\r\n\r\n",
+                                5s);
+    BOOST_TEST(starts_with(x.received, "HTTP/1.1 413"), x.received.substr(0, 200));
+    BOOST_TEST(x.closed);
+    raw_connection trailer(e.port());
+    auto tr =
+        trailer.exchange(post_head + "Transfer-Encoding: chunked\r\n\r\n" + hex(valid_body.size()) +
+                             "\r\n" + valid_body + "\r\n0\r\nX-Trailer: " + mib + "\r\n\r\n",
+                         5s);
+    BOOST_TEST(starts_with(tr.received, "HTTP/1.1 413"), tr.received.substr(0, 200));
+    BOOST_TEST(tr.closed);
+    // A header over the limit.
+    raw_connection big_header(e.port());
+    auto bh = big_header.exchange(post_head + "X-Big: " + std::string(100 * 1024, 'a') +
+                                      "\r\nContent-Length: 2\r\n\r\n{}",
+                                  5s);
+    BOOST_TEST(starts_with(bh.received, "HTTP/1.1 431"), bh.received.substr(0, 200));
+    BOOST_TEST(bh.closed);
+
+    // Only the control request reached the API.
+    BOOST_TEST(e.stats().first == 1);
+    BOOST_TEST(e.stored().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(emulator_bounds_its_connections) {
+    emulator_process e(false, {"--max-connections", "4", "--read-timeout", "3"});
+    std::vector<std::unique_ptr<raw_connection>> held;
+    for (int i = 0; i < 4; ++i)
+        held.push_back(std::make_unique<raw_connection>(e.port()));
+    std::this_thread::sleep_for(200ms);
+    // A fifth waits to be accepted while four are open, and is served once one closes.
+    raw_connection fifth(e.port());
+    auto waiting = fifth.exchange(stats_request, 500ms);
+    BOOST_TEST(waiting.received.empty(), waiting.received);
+    BOOST_TEST(!waiting.closed);
+    held.pop_back();
+    auto served = fifth.exchange({}, 2s, "}");
+    BOOST_TEST(starts_with(served.received, "HTTP/1.1 200"), served.received);
+    held.clear();
+
+    // Far more connections than the bound, then gone: the emulator survives and answers.
+    std::vector<std::unique_ptr<raw_connection>> flood;
+    for (int i = 0; i < 200; ++i)
+        flood.push_back(std::make_unique<raw_connection>(e.port()));
+    std::this_thread::sleep_for(300ms);
+    flood.clear();
+    raw_connection after(e.port());
+    auto a = after.exchange(stats_request, 10s, "}");
+    BOOST_TEST(starts_with(a.received, "HTTP/1.1 200"), a.received);
+    BOOST_TEST(e.stop() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(help_version_and_clean_stop) {

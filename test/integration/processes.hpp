@@ -47,10 +47,10 @@ struct run_result {
 };
 
 // The emulator in a child process, over TLS with a fresh certificate or over plain HTTP on
-// 127.0.0.1, storing into a fresh maildir.
+// 127.0.0.1, storing into a fresh maildir; `extra` is added to its command line.
 class emulator_process {
 public:
-    explicit emulator_process(bool tls = true)
+    explicit emulator_process(bool tls = true, const std::vector<std::string>& extra = {})
         : dir_(fs::temp_directory_path() / ("cfmail-emulator-" + std::to_string(::getpid()) + "-" +
                                             std::to_string(next_id()))) {
         fs::remove_all(dir_);
@@ -59,17 +59,20 @@ public:
         const auto out_file = dir_ / "emulator.out";
         const std::string exe = program("CFMAIL_EMULATOR");
         const std::string mail = (dir_ / "mail").string();
+        std::vector<std::string> args{exe, "--listen", "127.0.0.1:0"};
+        if (tls)
+            args.insert(args.end(), {"--tls-cert", cert_.cert_file, "--tls-key", cert_.key_file});
+        args.insert(args.end(), {"--maildir", mail, "--token", "cli-SECRET-token"});
+        args.insert(args.end(), extra.begin(), extra.end());
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
         pid_ = ::fork();
         if (pid_ == 0) {
             std::freopen(out_file.c_str(), "w", stdout);
             std::freopen((dir_ / "emulator.err").c_str(), "w", stderr);
-            if (tls)
-                ::execl(exe.c_str(), exe.c_str(), "--listen", "127.0.0.1:0", "--tls-cert",
-                        cert_.cert_file.c_str(), "--tls-key", cert_.key_file.c_str(), "--maildir",
-                        mail.c_str(), "--token", "cli-SECRET-token", static_cast<char*>(nullptr));
-            else
-                ::execl(exe.c_str(), exe.c_str(), "--listen", "127.0.0.1:0", "--maildir",
-                        mail.c_str(), "--token", "cli-SECRET-token", static_cast<char*>(nullptr));
+            ::execv(exe.c_str(), argv.data());
             std::_Exit(127);
         }
         for (int i = 0; i < 200 && base_url_.empty(); ++i) {
@@ -101,14 +104,15 @@ public:
     }
 
     const std::string& base_url() const { return base_url_; }
+    unsigned short port() const {
+        return static_cast<unsigned short>(std::stoi(base_url_.substr(base_url_.rfind(':') + 1)));
+    }
 
     // `GET /_emulator/stats` over plain HTTP: {requests, accepted}.
     std::pair<int, int> stats() const {
         asio::io_context ioc;
         tcp::socket socket(ioc);
-        const auto port =
-            static_cast<unsigned short>(std::stoi(base_url_.substr(base_url_.rfind(':') + 1)));
-        socket.connect({asio::ip::make_address("127.0.0.1"), port});
+        socket.connect({asio::ip::make_address("127.0.0.1"), port()});
         http::request<http::empty_body> req{http::verb::get, "/_emulator/stats", 11};
         req.set(http::field::host, "127.0.0.1");
         http::write(socket, req);
