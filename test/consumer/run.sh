@@ -1,25 +1,52 @@
 #!/usr/bin/env bash
-# Builds and runs consumer projects of cfmail the ways users do: an installed package found by
-# CMake's find_package and by pkg-config, add_subdirectory, FetchContent, and a Meson
-# subproject. Usage: test/consumer/run.sh WORK_DIR
+# Installs cfmail with the commands of doc/packaging.md, then builds and runs consumer projects
+# of cfmail the ways users do: an installed package found by CMake's find_package and by
+# pkg-config, add_subdirectory, FetchContent, and a Meson subproject.
+# Usage: test/consumer/run.sh WORK_DIR
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=${1:?usage: run.sh WORK_DIR}
 rm -rf "$work"
 mkdir -p "$work"
+work=$(cd "$work" && pwd)
 consumer="$top/test/consumer"
 
-echo "== install into a temporary prefix"
-cmake -S "$top" -B "$work/cfmail" -G Ninja -DCFMAIL_BUILD_TESTS=OFF -DCFMAIL_BUILD_EXAMPLES=OFF \
-  -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
-cmake --install "$work/cfmail" >/dev/null
-test -f "$work/prefix/share/cmake/cfmail/cfmailConfig.cmake"
-test -f "$work/prefix/share/cmake/cfmail/cfmailConfigVersion.cmake"
+echo "== install as doc/packaging.md says"
+# The block marked for this script, run as it is in a copy of the source directory (so that
+# its build directory is a fresh one), with DESTDIR keeping the prefix it names inside $work.
+block=$(awk 'index($0, "test/consumer/run.sh runs the next block") { marked = 1; next }
+             marked && /^```/ { if (inside) exit; inside = 1; next }
+             inside { print }' "$top/doc/packaging.md")
+doc_prefix=$(sed -n 's/.*--prefix \([^ ]*\).*/\1/p' <<<"$block" | head -n 1)
+if [ -z "$block" ] || [ -z "$doc_prefix" ]; then
+  echo "doc/packaging.md: no marked install block with --prefix" >&2
+  exit 1
+fi
+printf '%s\n' "$block"
+mkdir -p "$work/source"
+copy_excludes=(--exclude=./.git --exclude='./build*' --exclude='./_build*')
+case "$work" in "$top"/*) copy_excludes+=(--exclude="./${work#"$top"/}") ;; esac
+tar -C "$top" "${copy_excludes[@]}" -cf - . | tar -C "$work/source" -xf -
+(cd "$work/source" && DESTDIR="$work/stage" bash -euo pipefail -c "$block" >/dev/null)
+prefix="$work/stage$doc_prefix"
+test -f "$prefix/share/cmake/cfmail/cfmailConfig.cmake"
+test -f "$prefix/share/cmake/cfmail/cfmailConfigVersion.cmake"
+test -f "$prefix/share/pkgconfig/cfmail.pc"
+test -f "$prefix/include/cfmail.hpp"
+test ! -e "$prefix/bin"
+test ! -d "$work/source/build/test" # BUILD_TESTING=OFF turned the tests off
+
+echo "== install without a build, examples configured: no program is installed"
+cmake -S "$top" -B "$work/with-examples" -DBUILD_TESTING=OFF >/dev/null
+cmake --install "$work/with-examples" --prefix "$work/prefix-with-examples" >/dev/null
+test -f "$work/prefix-with-examples/share/cmake/cfmail/cfmailConfig.cmake"
+test ! -e "$work/prefix-with-examples/bin"
+test ! -d "$work/with-examples/test"
 
 for mode in find_package add_subdirectory fetchcontent; do
   echo "== CMake consumer: $mode"
   cmake -S "$consumer" -B "$work/$mode" -G Ninja -DCFMAIL_CONSUMER_MODE=$mode \
-    -DCFMAIL_SOURCE_DIR="$top" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+    -DCFMAIL_SOURCE_DIR="$top" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
   cmake --build "$work/$mode" >/dev/null
   "$work/$mode/consumer"
 done
@@ -28,12 +55,12 @@ echo "== Conan test_package, built with plain CMake against the installed packag
 python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' \
   "$top/test/conan/conanfile.py" "$top/test/conan/test_package/conanfile.py"
 cmake -S "$top/test/conan/test_package" -B "$work/conan-test-package" -G Ninja \
-  -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+  -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/conan-test-package" >/dev/null
 "$work/conan-test-package/test_package"
 
 echo "== pkg-config consumer"
-export PKG_CONFIG_PATH="$work/prefix/share/pkgconfig"
+export PKG_CONFIG_PATH="$prefix/share/pkgconfig"
 # shellcheck disable=SC2046
 c++ "$consumer/main.cpp" -o "$work/pkgconfig-consumer" $(pkg-config --cflags --libs cfmail)
 "$work/pkgconfig-consumer"
