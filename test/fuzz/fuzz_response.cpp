@@ -1,6 +1,9 @@
 // libFuzzer target: the protocol core's handling of any sequence of answers (status, headers,
-// body) and transport failures. Invariants: it ends, never asks for more attempts than the
-// policy allows, never waits longer than the caps, and reports success only with a result.
+// body) and transport failures. Invariants: it ends; never asks for more attempts than the
+// policy allows; never waits longer than the caps; never repeats a request that may have
+// reached the server unless the policy opts in (only the answers the API documents as
+// "nothing sent" are repeated); once an attempt may have reached the server the send says so
+// to the end; success only with a 2xx answer.
 #include <cfmail/detail/send_algorithm.hpp>
 #include <cfmail/error.hpp>
 
@@ -50,6 +53,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                "Subject: x\r\n\r\ny"};
     auto action = algo.start(req, diag);
     unsigned round_trips = 0;
+    bool may_have_reached = false;
+    // Whether the last round trip proved that nothing was sent, so that repeating it is safe.
+    auto documented_not_sent = [&](const http_response& resp) {
+        auto has = [&](std::int64_t code) {
+            for (const auto& e : diag.errors)
+                if (e.code == code)
+                    return true;
+            return false;
+        };
+        return resp.status == 429 || (resp.status == 500 && has(10002)) ||
+               (resp.status == 503 && has(10100));
+    };
     while (action.what != kind::done) {
         if (action.what == kind::wait) {
             if (action.delay > opts.retry.max_retry_after && action.delay > opts.retry.max_backoff)
@@ -62,10 +77,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto& resp = algo.response();
         resp.clear();
         const auto choice = in.byte();
-        if (choice < 32) {
+        if (choice < 48) {
+            static const boost::system::error_code failures[] = {
+                boost::asio::error::connection_reset,
+                boost::asio::error::timed_out,
+                error::response_too_large,
+                error::bad_response,
+                error::certificate_untrusted,
+                error::certificate_expired};
+            const auto failure = failures[(choice >> 1) % std::size(failures)];
             resp.request_written = choice & 1;
-            action = algo.resume(choice & 2 ? boost::asio::error::connection_reset
-                                            : boost::asio::error::timed_out);
+            action = algo.resume(failure);
+            if (resp.request_written)
+                may_have_reached = true;
+            if (is_certificate_failure(failure) && action.what != kind::done)
+                std::abort(); // a certificate failure is final
+            if (resp.request_written && action.what == kind::wait &&
+                !opts.retry.retry_outcome_unknown)
+                std::abort(); // repeated what may have been sent
+            if (may_have_reached && !may_have_been_sent(action.ec ? action.ec : failure, diag))
+                std::abort(); // forgot an earlier attempt
             continue;
         }
         resp.request_written = true;
@@ -79,7 +110,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         resp.body = in.text(4096);
         action = algo.resume({});
+        const bool proven_not_sent =
+            documented_not_sent(resp) || (resp.status >= 300 && resp.status < 500);
+        if (resp.status / 100 == 2 || !proven_not_sent)
+            may_have_reached = true;
+        if (action.what == kind::wait && !proven_not_sent && !opts.retry.retry_outcome_unknown)
+            std::abort(); // repeated an answer that does not prove nothing was sent
+        if (may_have_reached && action.what == kind::done && action.ec &&
+            !may_have_been_sent(action.ec, diag))
+            std::abort(); // forgot an earlier attempt
     }
+    if (!action.ec && diag.http_status / 100 != 2)
+        std::abort(); // success only with a 2xx answer
     if (!action.ec && algo.result().message_id.empty() && algo.result().delivered.empty() &&
         algo.result().queued.empty() && algo.result().permanent_bounces.empty() &&
         diag.http_status / 100 != 2)

@@ -19,12 +19,23 @@ for target in envelope response validation emulator; do
   mkdir -p "$work/corpus"
   cp "$top/test/fuzz/corpus/$target"/* "$work/corpus/"
   echo "== fuzz $target for ${seconds}s"
+  # -timeout: one slow input is a finding, not a stall of the whole run.
+  status=0
   (cd "$work" && "$build/test/fuzz/cfmail-fuzz-$target" -max_total_time="$seconds" \
-     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 corpus 2>&1 |
-     grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' || true)
-  if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* >/dev/null 2>&1; then
-    echo "fuzz $target: finding in $work" >&2
+     -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 corpus \
+     >"$work/log" 2>&1) || status=$?
+  grep -E 'ERROR|SUMMARY' "$work/log" || true
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
+  if [ "$status" -ne 0 ] || ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* \
+       "$work"/oom-* >/dev/null 2>&1; then
+    echo "fuzz $target: exit status $status, finding or failure in $work (log: $work/log)" >&2
     exit 1
   fi
+  # A target that did not start, or ran nothing, found nothing because it looked at nothing.
+  if [ -z "$runs" ] || [ "$runs" -lt 1000 ]; then
+    echo "fuzz $target: only '${runs:-no}' executions; see $work/log" >&2
+    exit 1
+  fi
+  echo "fuzz $target: $runs executions, no finding"
 done
 echo "fuzz: no findings"

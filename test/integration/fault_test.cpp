@@ -213,7 +213,11 @@ BOOST_AUTO_TEST_CASE(soak_nothing_lost_nothing_twice) {
         BOOST_TEST(outcomes.count(id) == 1u, id << " stored but never sent");
     BOOST_TEST(static_cast<int>(e.stored().size()) == successes + unknown_stored);
     BOOST_TEST(static_cast<int>(success_message_ids.size()) == successes);
-    BOOST_TEST(sends == static_cast<int>(outcomes.size()));
+    BOOST_TEST(sends == static_cast<int>(outcomes.size())); // every id ended once
+    // Every send reached the emulator, and none more often than its attempts allow.
+    const int requests = e.stats().first;
+    BOOST_TEST(requests >= sends);
+    BOOST_TEST(requests <= sends * static_cast<int>(options.retry.max_retries + 1));
     // The token never reaches a file the emulator wrote, nor its output.
     for (const auto& entry : fs::recursive_directory_iterator(e.dir())) {
         if (entry.is_regular_file())

@@ -17,8 +17,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/ssl.h>
+
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -80,6 +83,7 @@ struct outcome {
     boost::system::error_code ec;
     cfmail::diagnostics diag;
     cfmail::send_raw_result result;
+    int completed = 0; // sends that completed: a hang or a throw must not look like success
 };
 
 // Sends `count` messages in sequence, `pause` apart, from one coroutine client; returns the
@@ -106,10 +110,13 @@ outcome send_async(const test_server& server, cfmail::https_options https, int c
                     req, out.diag, boost::asio::as_tuple(boost::asio::use_awaitable));
                 out.ec = ec;
                 out.result = std::move(result);
+                ++out.completed;
             }
         },
-        boost::asio::detached);
+        [](std::exception_ptr failure) { BOOST_TEST(!failure, "the sending coroutine threw"); });
     ioc.run_for(60s);
+    BOOST_TEST_REQUIRE(out.completed == count,
+                       "only " << out.completed << " of " << count << " sends completed");
     return out;
 }
 
@@ -237,8 +244,8 @@ BOOST_AUTO_TEST_CASE(unknown_ca_is_rejected_before_sending) {
     test_server server([](const request&, int) { return ok(); }, &good_cert());
     cfmail::https_options https; // system roots only
     auto out = send_async(server, https);
-    BOOST_TEST(out.ec);
-    BOOST_TEST(out.ec != cfmail::error::outcome_unknown);
+    BOOST_TEST(out.ec == cfmail::error::certificate_untrusted, out.ec.message());
+    BOOST_TEST(out.diag.attempts == 1u);
     BOOST_TEST(server.requests() == 0);
     BOOST_TEST(!cfmail::may_have_been_sent(out.ec, out.diag));
 }
@@ -246,8 +253,151 @@ BOOST_AUTO_TEST_CASE(unknown_ca_is_rejected_before_sending) {
 BOOST_AUTO_TEST_CASE(wrong_host_name_is_rejected) {
     test_server server([](const request&, int) { return ok(); }, &wrong_host_cert());
     auto out = send_async(server, trusting(wrong_host_cert()));
-    BOOST_TEST(out.ec);
+    BOOST_TEST(out.ec == cfmail::error::certificate_name_mismatch, out.ec.message());
+    BOOST_TEST(out.diag.attempts == 1u);
     BOOST_TEST(server.requests() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(host_names_are_verified_through_dns_names) {
+    // Through `localhost`: SNI and SSL_set1_host, not the IP-address path.
+    auto by_name = [](const test_server& server) {
+        auto opts = options_for(server);
+        opts.base_url = "https://localhost:" + std::to_string(server.port()) + "/client/v4";
+        return opts;
+    };
+    test_server good([](const request&, int) { return ok(); }, &good_cert());
+    auto out = send_async(good, trusting(good_cert()), 1, by_name(good));
+    BOOST_TEST(!out.ec, out.ec.message() << " / " << out.diag);
+    BOOST_TEST(good.requests() == 1);
+
+    const auto other = certificate::make("other", "DNS:other.example");
+    test_server wrong([](const request&, int) { return ok(); }, &other);
+    out = send_async(wrong, trusting(other), 1, by_name(wrong));
+    BOOST_TEST(out.ec == cfmail::error::certificate_name_mismatch, out.ec.message());
+    BOOST_TEST(wrong.requests() == 0);
+    BOOST_TEST(out.diag.attempts == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(trusted_roots_from_a_directory_and_with_the_system_ones) {
+    test_server server([](const request&, int) { return ok(); }, &good_cert());
+    // A hashed directory, as `openssl rehash` makes it.
+    const auto dir = std::filesystem::path(good_cert().cert_file).parent_path() / "roots";
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(good_cert().cert_file, dir / "localhost.pem",
+                               std::filesystem::copy_options::overwrite_existing);
+    BOOST_TEST_REQUIRE(
+        std::system(("openssl rehash " + dir.string() + " >/dev/null 2>&1").c_str()) == 0);
+    cfmail::https_options https;
+    https.tls.ca_directory = dir.string();
+    auto out = send_async(server, https);
+    BOOST_TEST(!out.ec, out.ec.message());
+
+    // The given root and the system's together: the given one still verifies.
+    https = trusting(good_cert());
+    https.tls.use_system_roots = true;
+    out = send_async(server, https);
+    BOOST_TEST(!out.ec, out.ec.message());
+
+    // An empty directory trusts nothing.
+    const auto empty = dir.parent_path() / "no-roots";
+    std::filesystem::create_directories(empty);
+    https = {};
+    https.tls.ca_directory = empty.string();
+    out = send_async(server, https);
+    BOOST_TEST(out.ec == cfmail::error::certificate_untrusted, out.ec.message());
+}
+
+BOOST_AUTO_TEST_CASE(servers_below_tls_1_2_are_refused) {
+    // A raw TLS 1.1 server: OpenSSL's security level 0 lets it offer the old protocol.
+    boost::asio::io_context server_ioc;
+    tcp::acceptor acceptor(server_ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    boost::asio::ssl::context old(boost::asio::ssl::context::tls_server);
+    SSL_CTX_set_security_level(old.native_handle(), 0);
+    SSL_CTX_set_min_proto_version(old.native_handle(), TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(old.native_handle(), TLS1_1_VERSION);
+    old.use_certificate_chain_file(good_cert().cert_file);
+    old.use_private_key_file(good_cert().key_file, boost::asio::ssl::context::pem);
+    std::atomic<bool> handshook{false};
+    std::thread server([&] {
+        tcp::socket socket(server_ioc);
+        boost::system::error_code ec;
+        acceptor.accept(socket, ec);
+        if (ec)
+            return;
+        boost::asio::ssl::stream<tcp::socket&> stream(socket, old);
+        stream.handshake(boost::asio::ssl::stream_base::server, ec);
+        handshook = !ec;
+    });
+    cfmail::client_options opts;
+    opts.base_url =
+        "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/client/v4";
+    opts.retry.max_retries = 0;
+    boost::asio::io_context ioc;
+    cfmail::client client(cfmail::https_transport(ioc.get_executor(), trusting(good_cert())),
+                          cfmail::api_token{"t"}, opts);
+    cfmail::diagnostics diag;
+    boost::system::error_code ec;
+    bool done = false;
+    auto req = message();
+    client.async_send_raw(req, diag, [&](boost::system::error_code e, auto) {
+        ec = e;
+        done = true;
+    });
+    ioc.run_for(20s);
+    server.join();
+    BOOST_TEST(done);
+    BOOST_TEST(ec);
+    BOOST_TEST(!handshook);
+    BOOST_TEST(!diag.unanswered_request);
+    BOOST_TEST(!cfmail::may_have_been_sent(ec, diag));
+}
+
+BOOST_AUTO_TEST_CASE(connect_timeout_bounds_a_handshake_that_never_comes) {
+    // Accepts TCP connections and never answers the TLS ClientHello.
+    boost::asio::io_context server_ioc;
+    tcp::acceptor acceptor(server_ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    std::vector<tcp::socket> held;
+    std::atomic<bool> stop{false};
+    acceptor.non_blocking(true);
+    std::thread server([&] {
+        while (!stop) {
+            boost::system::error_code ec;
+            tcp::socket s(server_ioc);
+            acceptor.accept(s, ec);
+            if (!ec)
+                held.push_back(std::move(s));
+            else
+                std::this_thread::sleep_for(5ms);
+        }
+    });
+    auto https = trusting(good_cert());
+    https.connect_timeout = 300ms;
+    https.attempt_timeout = 30s;
+    cfmail::client_options opts;
+    opts.base_url =
+        "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/client/v4";
+    opts.retry.max_retries = 1;
+    opts.retry.initial_backoff = 1ms;
+    boost::asio::io_context ioc;
+    cfmail::client client(cfmail::https_transport(ioc.get_executor(), https),
+                          cfmail::api_token{"t"}, opts);
+    cfmail::diagnostics diag;
+    boost::system::error_code ec;
+    bool done = false;
+    auto req = message();
+    const auto started = std::chrono::steady_clock::now();
+    client.async_send_raw(req, diag, [&](boost::system::error_code e, auto) {
+        ec = e;
+        done = true;
+    });
+    ioc.run_for(20s);
+    stop = true;
+    server.join();
+    BOOST_TEST(done);
+    BOOST_TEST(ec == boost::asio::error::timed_out, ec.message());
+    BOOST_TEST(diag.attempts == 2u); // nothing was written: retried
+    BOOST_TEST(!cfmail::may_have_been_sent(ec, diag));
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 10s)); // not the attempt timeout
 }
 
 BOOST_AUTO_TEST_CASE(oversized_answer_is_refused) {

@@ -87,8 +87,16 @@ public:
         BOOST_TEST_REQUIRE(!base_url_.empty(), "the emulator did not start");
     }
 
+    // A sanitizer's report or a crash in the emulator fails the test that ran it.
     ~emulator_process() {
-        stop();
+        const bool running = pid_ > 0;
+        const int status = stop();
+        if (running) {
+            const auto err = read_file(dir_ / "emulator.err");
+            BOOST_TEST(status == 0, "cfmail-emulator exited with " << status << ": " << err);
+            BOOST_TEST(err.find("Sanitizer") == std::string::npos, err);
+            BOOST_TEST(err.find("runtime error:") == std::string::npos, err);
+        }
         fs::remove_all(dir_);
     }
 
@@ -108,17 +116,27 @@ public:
         return static_cast<unsigned short>(std::stoi(base_url_.substr(base_url_.rfind(':') + 1)));
     }
 
-    // `GET /_emulator/stats` over plain HTTP: {requests, accepted}.
+    // `GET /_emulator/stats`, over TLS when the emulator uses it: {requests, accepted}.
     std::pair<int, int> stats() const {
         asio::io_context ioc;
         tcp::socket socket(ioc);
         socket.connect({asio::ip::make_address("127.0.0.1"), port()});
         http::request<http::empty_body> req{http::verb::get, "/_emulator/stats", 11};
         req.set(http::field::host, "127.0.0.1");
-        http::write(socket, req);
         beast::flat_buffer buffer;
         http::response<http::string_body> res;
-        http::read(socket, buffer, res);
+        if (base_url_.rfind("https:", 0) == 0) {
+            asio::ssl::context tls(asio::ssl::context::tls_client);
+            tls.add_certificate_authority(asio::buffer(cert_.pem));
+            tls.set_verify_mode(asio::ssl::verify_peer);
+            asio::ssl::stream<tcp::socket&> stream(socket, tls);
+            stream.handshake(asio::ssl::stream_base::client);
+            http::write(stream, req);
+            http::read(stream, buffer, res);
+        } else {
+            http::write(socket, req);
+            http::read(socket, buffer, res);
+        }
         auto json = boost::json::parse(res.body());
         return {static_cast<int>(json.at("requests").as_int64()),
                 static_cast<int>(json.at("accepted").as_int64())};

@@ -8,6 +8,8 @@
 #include <cfmail/transport/https.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
@@ -23,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <dlfcn.h>
+#include <functional>
 #include <memory>
 #include <netdb.h>
 #include <optional>
@@ -564,6 +567,113 @@ BOOST_AUTO_TEST_CASE(timeouts_meant_as_never_do_not_wrap_into_now) {
     cfmail::diagnostics diag;
     blocking.send_raw(message(), ec, diag);
     BOOST_TEST(!ec, ec.message());
+}
+
+BOOST_AUTO_TEST_CASE(a_write_that_fails_on_a_reused_connection_is_resent_once) {
+    // The server answers the first send, then resets the connection after reading only the
+    // second request's head: nothing of it was processed, so the transport resends it once,
+    // on a new connection, and the server processes it once.
+    const auto big = message(4 * 1024 * 1024);
+    for (bool tls : {false, true}) {
+        raw_server server(
+            [](int index) {
+                if (index == 2)
+                    return raw_reply{"", false}; // reset without answering
+                return raw_reply{http_answer(200, ok_body, "ray-" + std::to_string(index))};
+            },
+            tls ? &localhost_cert() : nullptr);
+        auto out = send_in_sequence(server.base_url(), trusting(localhost_cert()), 2, big, 0);
+        BOOST_TEST(!out[0].ec);
+        BOOST_TEST(!out[1].ec, tls << ": " << out[1].ec.message() << " " << out[1].diag);
+        BOOST_TEST(out[1].diag.cf_ray == "ray-3");
+        BOOST_TEST(out[1].diag.attempts == 1u); // resent by the transport, not retried
+        BOOST_TEST(server.connections() == 2);
+        BOOST_TEST(server.requests() == 3); // the reset one was never read past its head
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_pooled_retry_wait_holds_no_connection) {
+    // One connection; the first send is told to wait a second. The second send must get the
+    // connection meanwhile and finish first.
+    raw_server server([](int index) {
+        if (index == 1)
+            return raw_reply{"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n"
+                             "Content-Length: 0\r\n\r\n"};
+        return raw_reply{http_answer(200, ok_body, "ray-" + std::to_string(index))};
+    });
+    asio::io_context ioc;
+    cfmail::pool_options pool;
+    pool.max_connections = 1;
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                                 cfmail::api_token{"t"}, fast_retries(server.base_url(), 10ms));
+    const auto req = message();
+    std::vector<int> order;
+    outcome first, second;
+    client.async_send_raw(req, first.diag, [&](boost::system::error_code ec, auto) {
+        first.ec = ec;
+        order.push_back(1);
+    });
+    asio::steady_timer later(ioc, 200ms);
+    later.async_wait([&](auto) {
+        client.async_send_raw(req, second.diag, [&](boost::system::error_code ec, auto) {
+            second.ec = ec;
+            order.push_back(2);
+        });
+    });
+    ioc.run_for(20s);
+    BOOST_TEST(!first.ec);
+    BOOST_TEST(!second.ec);
+    BOOST_TEST((order == std::vector<int>{2, 1}));
+    BOOST_TEST(first.diag.attempts == 2u);
+    BOOST_TEST(server.connections() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_an_in_flight_pooled_send) {
+    // The first request is never answered; cancelling it closes its connection, and the pool
+    // serves the next send on a new one.
+    std::atomic<int> seen{0};
+    test_server server([&](const request&, int index) {
+        ++seen;
+        reply r;
+        if (index == 1)
+            r.what = reply::kind::stall;
+        else
+            r.body = ok_body;
+        return r;
+    });
+    asio::io_context ioc;
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor()),
+                                 cfmail::api_token{"t"}, fast_retries(server.base_url(), 10ms));
+    const auto req = message();
+    asio::cancellation_signal signal;
+    outcome cancelled, next;
+    client.async_send_raw(
+        req, cancelled.diag,
+        asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code ec, auto) {
+            cancelled.ec = ec;
+            cancelled.completed = true;
+            client.async_send_raw(req, next.diag, [&](boost::system::error_code e, auto) {
+                next.ec = e;
+                next.completed = true;
+            });
+        }));
+    asio::steady_timer later(ioc);
+    std::function<void()> cancel_once_received = [&] {
+        if (seen == 0) {
+            later.expires_after(5ms);
+            later.async_wait([&](auto) { cancel_once_received(); });
+            return;
+        }
+        signal.emit(asio::cancellation_type::terminal);
+    };
+    cancel_once_received();
+    ioc.run_for(20s);
+    BOOST_TEST(cancelled.completed);
+    BOOST_TEST(cancelled.ec == asio::error::operation_aborted);
+    BOOST_TEST(cfmail::may_have_been_sent(cancelled.ec, cancelled.diag));
+    BOOST_TEST(next.completed);
+    BOOST_TEST(!next.ec, next.ec.message());
+    BOOST_TEST(server.connections() == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <limits>
+#include <set>
 #include <string>
 
 using namespace cfmail;
@@ -426,9 +427,72 @@ BOOST_AUTO_TEST_CASE(rate_limit_gives_up_after_max_retries) {
 }
 
 BOOST_AUTO_TEST_CASE(server_may_forbid_a_retry) {
+    {
+        stepper s;
+        auto a = s.answer(429, error_429, {{"x-should-retry", "false"}});
+        BOOST_TEST((a.what == kind::done));
+        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(s.diag.attempts == 1u);
+        BOOST_TEST(is_rate_limited(a.ec, s.diag));
+    }
+    for (const char* value : {"false", "FALSE", "False"}) {
+        stepper s;
+        auto a = s.answer(500, error_500, {{"X-Should-Retry", value}});
+        BOOST_TEST((a.what == kind::done), value);
+        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(s.diag.attempts == 1u);
+        BOOST_TEST(!may_have_been_sent(a.ec, s.diag));
+    }
+    // Any other value leaves the rule as it is.
     stepper s;
-    auto a = s.answer(429, error_429, {{"x-should-retry", "false"}});
-    BOOST_TEST((a.what == kind::done));
+    auto a = s.answer(500, error_500, {{"x-should-retry", "true"}});
+    BOOST_TEST((a.what == kind::wait));
+}
+
+BOOST_AUTO_TEST_CASE(retry_delays_as_users_see_them_with_jitter) {
+    // The default policy: jitter 0.25. Server-requested delays are used as given; backoffs are
+    // shortened by at most the jitter fraction, never lengthened.
+    for (std::uint32_t seed : {1u, 2u, 3u, 42u, 1000u}) {
+        stepper s(retry_policy{});
+        s.algo.seed(seed);
+        auto a = s.answer(429, error_429, {{"Retry-After", "2"}});
+        BOOST_TEST(a.delay == 2000ms);
+        s.waited();
+        a = s.answer(429, error_429, {{"retry-after-ms", "750"}});
+        BOOST_TEST(a.delay == 750ms);
+
+        stepper b(retry_policy{});
+        b.algo.seed(seed);
+        a = b.fail(boost::asio::error::connection_refused, false);
+        BOOST_TEST((a.delay >= 375ms && a.delay <= 500ms), a.delay.count());
+        b.waited();
+        a = b.fail(boost::asio::error::connection_refused, false);
+        BOOST_TEST((a.delay >= 750ms && a.delay <= 1000ms), a.delay.count());
+    }
+    // Over many draws the jitter really varies the delay.
+    std::set<std::int64_t> seen;
+    for (std::uint32_t seed = 0; seed < 50; ++seed) {
+        stepper s(retry_policy{});
+        s.algo.seed(seed);
+        seen.insert(s.fail(boost::asio::error::connection_refused, false).delay.count());
+    }
+    BOOST_TEST(seen.size() > 10u);
+}
+
+BOOST_AUTO_TEST_CASE(a_retried_500_honours_retry_after_within_the_cap) {
+    stepper s;
+    auto a = s.answer(500, error_500, {{"Retry-After", "3"}});
+    BOOST_TEST((a.what == kind::wait));
+    BOOST_TEST(a.delay == 3000ms);
+    s.waited();
+    // Above max_retry_after the backoff is used instead of giving up.
+    a = s.answer(500, error_500, {{"Retry-After", "3600"}});
+    BOOST_TEST((a.what == kind::wait));
+    BOOST_TEST(a.delay == 1000ms);
+    s.waited();
+    a = s.answer(200, ok_body);
+    BOOST_TEST(!a.ec);
+    BOOST_TEST(s.diag.attempts == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(zero_retries_disables_retrying) {
