@@ -54,8 +54,9 @@ struct server_state {
     std::chrono::milliseconds read_timeout{10s};
     std::size_t max_connections = 64;
     std::size_t open_connections = 0;
-    std::uint64_t requests = 0; // API requests received, whatever their fate
-    std::uint64_t accepted = 0; // messages accepted (and stored, with --maildir)
+    std::uint64_t requests = 0;            // API requests received, whatever their fate
+    std::uint64_t accepted = 0;            // messages accepted (and stored, with --maildir)
+    std::uint64_t closed_after_answer = 0; // connections it closed after answering
 };
 
 // One of the --max-connections places, held by a connection from its accept to its close.
@@ -187,7 +188,9 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> state, Stream& stream)
             http::response<http::string_body> res{http::status::ok, req.version()};
             res.set(http::field::content_type, "application/json");
             res.body() = boost::json::serialize(
-                boost::json::object{{"requests", state->requests}, {"accepted", state->accepted}});
+                boost::json::object{{"requests", state->requests},
+                                    {"accepted", state->accepted},
+                                    {"closed_after_answer", state->closed_after_answer}});
             res.keep_alive(req.keep_alive());
             res.prepare_payload();
             auto [ec, written] =
@@ -243,6 +246,8 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> state, Stream& stream)
             co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         if (write_ec || !res.keep_alive() || a.misbehave == fault::idle_close) {
             transport.close();
+            // Counted once closed, so a test that waits for it knows the close was sent.
+            ++state->closed_after_answer;
             co_return;
         }
         transport.expires_after(state->read_timeout);

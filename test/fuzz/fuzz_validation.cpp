@@ -1,6 +1,6 @@
 // libFuzzer target: request validation and building on arbitrary account ids, addresses and
 // messages. Whatever passes validation must build a request whose target stays under the base
-// path and whose body is JSON that round-trips every field exactly.
+// path and whose body is JSON that round-trips every field exactly, streamed or not.
 #include <cfmail/detail/send_algorithm.hpp>
 
 #include <boost/json/parse.hpp>
@@ -46,8 +46,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
     const auto& obj = body.as_object();
     if (obj.at("from").as_string() != req.from ||
-        obj.at("mime_message").as_string() != req.mime_message ||
-        obj.at("recipients").as_array().size() != req.recipients.size())
+        obj.at("mime_message").as_string() != req.mime_message)
+        std::abort();
+    const auto& recipients = obj.at("recipients").as_array();
+    if (recipients.size() != req.recipients.size())
+        std::abort();
+    for (std::size_t i = 0; i < recipients.size(); ++i) {
+        if (recipients[i].as_string() != req.recipients[i])
+            std::abort();
+    }
+
+    // The streaming path a transport takes: the escaped chunks, in any chunk size, make the
+    // same body, of the length it announces.
+    http_request streamed;
+    detail::build_request(req, ep, credentials(api_token{"t"}), opts, streamed, true);
+    if (!streamed.json_string_tail || streamed.body_size() != out.body.size())
+        std::abort();
+    const std::size_t chunk = 6 + (size ? data[0] % 64 : 0); // room for one escape at least
+    detail::json_body_producer producer(streamed.body, *streamed.json_string_tail,
+                                        streamed.body_end);
+    std::string joined;
+    std::vector<char> buffer(chunk);
+    for (std::size_t rounds = 0; !producer.done(); ++rounds) {
+        const std::size_t n = producer.produce(buffer.data(), buffer.size());
+        if (n == 0 || rounds > out.body.size() + 4)
+            std::abort(); // no progress
+        joined.append(buffer.data(), n);
+    }
+    if (joined != out.body)
         std::abort();
     return 0;
 }

@@ -98,12 +98,10 @@ BOOST_AUTO_TEST_CASE(idle_close_is_recovered_without_a_duplicate) {
         ioc,
         [&]() -> boost::asio::awaitable<void> {
             for (int i = 0; i < 3; ++i) {
-                // The next send comes after the connection has been idle for a while, as
+                // The next send comes once the server has closed the idle connection, as
                 // after a server's idle timeout.
-                if (i > 0) {
-                    boost::asio::steady_timer pause(ioc, 100ms);
-                    co_await pause.async_wait(boost::asio::use_awaitable);
-                }
+                if (i > 0)
+                    e.wait_for_closes(i);
                 cfmail::send_raw_request req{"fault-idleclose-a",
                                              "sender@example.com",
                                              {"r@example.com"},

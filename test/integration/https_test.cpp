@@ -86,11 +86,10 @@ struct outcome {
     int completed = 0; // sends that completed: a hang or a throw must not look like success
 };
 
-// Sends `count` messages in sequence, `pause` apart, from one coroutine client; returns the
-// last outcome.
+// Sends `count` messages in sequence from one coroutine client, each after the server has
+// closed the previous connection when `after_close`; returns the last outcome.
 outcome send_async(const test_server& server, cfmail::https_options https, int count = 1,
-                   cfmail::client_options opts = {},
-                   std::chrono::milliseconds pause = std::chrono::milliseconds(0)) {
+                   cfmail::client_options opts = {}, bool after_close = false) {
     if (opts.base_url == cfmail::client_options{}.base_url)
         opts = options_for(server);
     boost::asio::io_context ioc;
@@ -102,10 +101,8 @@ outcome send_async(const test_server& server, cfmail::https_options https, int c
         [&]() -> boost::asio::awaitable<void> {
             auto req = message();
             for (int i = 0; i < count; ++i) {
-                if (i > 0 && pause.count() > 0) {
-                    boost::asio::steady_timer timer(ioc, pause);
-                    co_await timer.async_wait(boost::asio::use_awaitable);
-                }
+                if (i > 0 && after_close)
+                    server.wait_for_closes(i);
                 auto [ec, result] = co_await client.async_send_raw(
                     req, out.diag, boost::asio::as_tuple(boost::asio::use_awaitable));
                 out.ec = ec;
@@ -158,7 +155,7 @@ BOOST_AUTO_TEST_CASE(idle_closed_connection_is_recovered_without_a_duplicate) {
             return r;
         },
         &good_cert());
-    auto out = send_async(server, trusting(good_cert()), 3, {}, 100ms);
+    auto out = send_async(server, trusting(good_cert()), 3, {}, true);
     BOOST_TEST(!out.ec, out.ec.message() << " / " << out.diag);
     BOOST_TEST(server.requests() == 3);
     BOOST_TEST(server.connections() == 3);
@@ -623,8 +620,8 @@ BOOST_AUTO_TEST_CASE(broken_connections_are_replaced) {
     for (std::size_t i = 0; i < 4; ++i) {
         run.start(i);
         run.run_until([&] { return run.order.size() == i + 1; });
-        // Let the server's close reach the client before the next send.
-        std::this_thread::sleep_for(50ms);
+        // The server's close must have reached the client before the next send.
+        server.wait_for_closes(i < 2 ? 1 : 2);
     }
     BOOST_TEST(!run.outcomes[0].ec);
     BOOST_TEST(!run.outcomes[1].ec,

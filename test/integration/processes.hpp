@@ -118,6 +118,23 @@ public:
 
     // `GET /_emulator/stats`, over TLS when the emulator uses it: {requests, accepted}.
     std::pair<int, int> stats() const {
+        auto json = stats_object();
+        return {static_cast<int>(json.at("requests").as_int64()),
+                static_cast<int>(json.at("accepted").as_int64())};
+    }
+
+    // Waits (bounded) until the emulator has closed `n` connections after answering: the
+    // close has then been sent, and a client on 127.0.0.1 sees it at its next look.
+    void wait_for_closes(int n) const {
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (stats_object().at("closed_after_answer").as_int64() < n) {
+            BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < give_up),
+                               "the emulator did not close " << n << " connections");
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+
+    boost::json::object stats_object() const {
         asio::io_context ioc;
         tcp::socket socket(ioc);
         socket.connect({asio::ip::make_address("127.0.0.1"), port()});
@@ -137,9 +154,7 @@ public:
             http::write(socket, req);
             http::read(socket, buffer, res);
         }
-        auto json = boost::json::parse(res.body());
-        return {static_cast<int>(json.at("requests").as_int64()),
-                static_cast<int>(json.at("accepted").as_int64())};
+        return boost::json::parse(res.body()).as_object();
     }
     const certificate& cert() const { return cert_; }
     const fs::path& dir() const { return dir_; }

@@ -111,6 +111,19 @@ public:
     }
     int requests() const { return requests_; }
     int connections() const { return connections_; }
+    // Connections the server closed (after an answer, or dropping a request).
+    int closed() const { return closed_; }
+
+    // Waits (bounded) until the server has closed `n` connections: the close has then been
+    // sent, and a client on 127.0.0.1 sees it at its next look.
+    void wait_for_closes(int n) const {
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (closed_ < n) {
+            if (std::chrono::steady_clock::now() > give_up)
+                throw std::runtime_error("the test server did not close the connection");
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
     std::vector<request> received() const {
         std::lock_guard lock(mutex_);
         return received_;
@@ -166,6 +179,7 @@ private:
             }
             if (r.what == reply::kind::drop) {
                 beast::get_lowest_layer(*stream).close();
+                ++closed_;
                 co_return;
             }
             http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
@@ -182,6 +196,7 @@ private:
                 co_await http::async_write(*stream, res, asio::as_tuple(asio::use_awaitable));
             if (wec || r.what == reply::kind::respond_then_close) {
                 beast::get_lowest_layer(*stream).close();
+                ++closed_;
                 co_return;
             }
         }
@@ -195,6 +210,7 @@ private:
     unsigned short port_ = 0;
     std::atomic<int> requests_{0};
     std::atomic<int> connections_{0};
+    std::atomic<int> closed_{0};
     mutable std::mutex mutex_;
     std::vector<request> received_;
     std::thread thread_;
