@@ -438,6 +438,29 @@ BOOST_AUTO_TEST_CASE(destroying_the_client_mid_send_aborts_and_frees_nothing_in_
     BOOST_TEST((std::chrono::steady_clock::now() - start < 5s)); // not the 30 s wait
 }
 
+BOOST_AUTO_TEST_CASE(a_send_started_after_its_client_is_gone_is_aborted) {
+    // A deferred operation keeps the client's state; started later, it must not send.
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    mock.respond_success({.delivered = {"recipient@example.com"}});
+    auto req = valid_request();
+    diagnostics diag;
+    auto c = std::make_unique<client_type>(mock, api_token{"tok"});
+    auto op = c->async_send_raw(req, diag, asio::deferred);
+    // Keep the state shared, as an operation not yet started does, then destroy the client.
+    c.reset();
+    boost::system::error_code ec;
+    bool done = false;
+    std::move(op)([&](boost::system::error_code e, auto) {
+        ec = e;
+        done = true;
+    });
+    ioc.run_for(5s);
+    BOOST_TEST(done);
+    BOOST_TEST(ec == asio::error::operation_aborted);
+    BOOST_TEST(mock.requests().empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_wait_meant_as_never_does_not_wrap_into_now) {
     // With max_retry_after = milliseconds::max(), a Retry-After in 2300 is honoured: the send
     // waits (until cancelled) instead of retrying at once.

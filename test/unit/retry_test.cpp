@@ -205,6 +205,15 @@ BOOST_AUTO_TEST_CASE(only_documented_5xx_envelopes_prove_nothing_was_sent) {
         {504, 10100, false, error::outcome_unknown}, {501, 10003, false, error::outcome_unknown},
         {599, 10002, false, error::outcome_unknown},
     };
+    // A documented code beside an undocumented one proves nothing.
+    {
+        stepper s;
+        auto a = s.answer(500, R"({"success":false,"errors":[{"code":10002,"message":"a"},)"
+                               R"({"code":12345,"message":"b"}]})");
+        BOOST_TEST(a.ec == error::outcome_unknown);
+        BOOST_TEST(s.diag.errors.size() == 2u);
+        BOOST_TEST(may_have_been_sent(a.ec, s.diag));
+    }
     for (const auto& r : rows) {
         stepper s;
         auto a = s.answer(r.status, envelope(r.code));

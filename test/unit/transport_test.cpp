@@ -176,6 +176,25 @@ BOOST_AUTO_TEST_CASE(interim_answers_are_read_past) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(bytes_after_the_answer_end_the_connection) {
+    // They answer no request: reusing the connection would hand them to the next send.
+    auto out = run_exchange(ok_answer + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    BOOST_TEST(!out.ec);
+    BOOST_TEST(out.resp.body == "{}");
+    BOOST_TEST(!out.progress.keep_alive);
+    auto clean = run_exchange(ok_answer);
+    BOOST_TEST(clean.progress.keep_alive);
+}
+
+BOOST_AUTO_TEST_CASE(interim_and_final_heads_share_one_cap) {
+    std::string interim;
+    while (interim.size() < detail::max_response_head - 1000)
+        interim += "HTTP/1.1 103 Early Hints\r\nLink: " + std::string(200, 'l') + "\r\n\r\n";
+    auto out = run_exchange(interim + "HTTP/1.1 200 OK\r\nX-Pad: " + std::string(2000, 'p') +
+                            "\r\nContent-Length: 2\r\n\r\n{}");
+    BOOST_TEST(out.ec == error::response_too_large);
+}
+
 BOOST_AUTO_TEST_CASE(switching_protocols_is_a_bad_response_after_the_write) {
     auto out = run_exchange("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                             "Connection: Upgrade\r\n\r\n" +

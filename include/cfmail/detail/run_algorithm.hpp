@@ -164,6 +164,11 @@ public:
         if (phase_ == phase::completing_posted)
             return complete(self);
         phase_ = phase::running;
+        if (st_->closing) {
+            // Started (a deferred operation, an awaitable) after its client was destroyed.
+            final_ec_ = boost::asio::error::operation_aborted;
+            return post_completion(self);
+        }
         slot_ = st_->acquire();
         if (!slot_) {
             // The running send owns the client's state; report without touching it.

@@ -5,10 +5,12 @@
 // Duration arithmetic that cannot overflow. Users give durations such as milliseconds::max()
 // to mean "never", and servers send absurd delays; a wrapped sum would turn either into "now".
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 namespace cfmail::detail {
 
@@ -16,10 +18,16 @@ namespace cfmail::detail {
 template <class TimePoint, class Rep, class Period>
 TimePoint saturating_add(TimePoint now, std::chrono::duration<Rep, Period> d) noexcept {
     using given = std::chrono::duration<Rep, Period>;
+    // The room below is only exact for an integer count no finer than the clock's.
+    static_assert(std::is_integral_v<Rep> &&
+                  std::ratio_greater_equal_v<Period, typename TimePoint::period>);
     if (d <= given::zero())
         return now;
     // The room left before the clock ends, in the unit of `d` (rounded down: no overflow).
-    const auto room = std::chrono::duration_cast<given>(TimePoint::max() - now);
+    // Before the epoch, max() - now would overflow: the room is then at least max()'s.
+    const auto to_end =
+        now < TimePoint() ? TimePoint::max().time_since_epoch() : TimePoint::max() - now;
+    const auto room = std::chrono::duration_cast<given>(to_end);
     if (d >= room)
         return TimePoint::max();
     return now + std::chrono::duration_cast<typename TimePoint::duration>(d);

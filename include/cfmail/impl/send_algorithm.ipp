@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -125,6 +126,44 @@ inline bool is_domain_char(char c) noexcept {
            c == '.';
 }
 
+// Dotted-quad IPv4, as in an address literal.
+inline bool is_ipv4_literal(std::string_view s) noexcept {
+    int parts = 0;
+    while (!s.empty()) {
+        const auto dot = s.find('.');
+        const auto part = s.substr(0, dot);
+        unsigned value = 256;
+        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (part.empty() || part.size() > 3 || ec != std::errc{} ||
+            end != part.data() + part.size() || value > 255 || ++parts > 4)
+            return false;
+        if (dot == std::string_view::npos)
+            break;
+        s.remove_prefix(dot + 1);
+        if (s.empty())
+            return false; // a trailing dot
+    }
+    return parts == 4;
+}
+
+// The inside of an RFC 5321 address literal: IPv4, or `tag:content` (IPv6 is the tag
+// `IPv6`) with a letter-digit-hyphen tag and printable content without brackets or `\`.
+inline bool is_address_literal(std::string_view content) noexcept {
+    if (is_ipv4_literal(content))
+        return true;
+    const auto colon = content.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon + 1 == content.size())
+        return false;
+    const auto tag = content.substr(0, colon);
+    const auto rest = content.substr(colon + 1);
+    auto ldh = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-';
+    };
+    return std::all_of(tag.begin(), tag.end(), ldh) && tag.back() != '-' &&
+           rest.find_first_of("[]\\ ") == std::string_view::npos;
+}
+
 // An SMTP envelope address (RFC 5321 Mailbox) in printable ASCII: a dot-atom or quoted local
 // part, '@', and a domain name or an address literal in brackets.
 inline boost::system::error_code validate_address(std::string_view field, std::string_view addr,
@@ -163,7 +202,7 @@ inline boost::system::error_code validate_address(std::string_view field, std::s
         const auto content = domain.size() >= 2 && domain.front() == '[' && domain.back() == ']'
                                  ? domain.substr(1, domain.size() - 2)
                                  : std::string_view();
-        if (content.empty() || content.find_first_of("[]\\ ") != std::string_view::npos)
+        if (!is_address_literal(content))
             return invalid(why, name + ": the address literal is empty or malformed");
         return {};
     }
@@ -580,9 +619,13 @@ CFMAIL_DECL next_action send_algorithm::on_transport_error(boost::system::error_
     return finish(error::outcome_unknown);
 }
 
-inline bool has_error_code(const std::vector<api_message>& entries, std::int64_t code) noexcept {
-    return std::any_of(entries.begin(), entries.end(),
-                       [code](const api_message& m) { return m.code == code; });
+// True when there are errors and every one of them is among `codes`: an envelope that also
+// carries an undocumented code proves nothing.
+inline bool only_error_codes(const std::vector<api_message>& entries,
+                             std::initializer_list<std::int64_t> codes) noexcept {
+    return !entries.empty() && std::all_of(entries.begin(), entries.end(), [&](const auto& m) {
+        return std::find(codes.begin(), codes.end(), m.code) != codes.end();
+    });
 }
 
 CFMAIL_DECL next_action send_algorithm::on_answer() {
@@ -640,13 +683,14 @@ CFMAIL_DECL next_action send_algorithm::on_answer() {
     if (status >= 500) {
         // Only the failures the API documents as "no email will be sent" prove that nothing
         // went out: 500 with 10002 (internal error) or 10003 (not implemented), 503 with
-        // 10100 (authentication unavailable). The transient ones are safe to repeat.
+        // 10100 (authentication unavailable), and no other code beside. The transient ones
+        // are safe to repeat.
         const auto& errors = diag_->errors;
         const bool transient =
-            error_envelope && ((status == 500 && has_error_code(errors, 10002)) ||
-                               (status == 503 && has_error_code(errors, 10100)));
+            error_envelope && ((status == 500 && only_error_codes(errors, {10002})) ||
+                               (status == 503 && only_error_codes(errors, {10100})));
         const bool not_sent =
-            transient || (error_envelope && status == 500 && has_error_code(errors, 10003));
+            transient || (error_envelope && status == 500 && only_error_codes(errors, {10003}));
         if (not_sent) {
             if (transient && retries_left() && !server_forbids_retry)
                 return retry_after(server_or_backoff_delay());

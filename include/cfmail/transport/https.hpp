@@ -47,9 +47,10 @@ struct https_options {
     /// Bound on one whole attempt, connection included, up to the last byte of the answer.
     std::chrono::milliseconds attempt_timeout{60000};
     /// Largest answer body accepted; a larger one fails with error::response_too_large and the
-    /// connection is closed without reading the rest. The answer's head (status line, fields,
-    /// trailers and any interim 1xx answers) is capped at 64 KiB on its own, and the read
-    /// buffer never grows past the head cap plus 16 KiB, whatever the server sends.
+    /// connection is closed without reading the rest. The answer's head (status line and
+    /// fields) and any interim 1xx answers before it are capped at 64 KiB together, its
+    /// trailers likewise, and the read buffer never grows past that cap plus 16 KiB, whatever
+    /// the server sends.
     std::size_t max_response_size = 1024u * 1024u;
     /// Trusted roots.
     tls_options tls;

@@ -223,7 +223,8 @@ read_final_answer(Stream& stream, exchange_buffers& buffers, http_response& resp
     for (;;) {
         response_reader reader(resp);
         reader.body_limit(max_body);
-        reader.header_limit(static_cast<std::uint32_t>(max_response_head));
+        // The interim heads and the final one share the cap.
+        reader.header_limit(static_cast<std::uint32_t>(max_response_head - interim_bytes));
         auto [read_ec, read] = co_await http::async_read(stream, buffers.read, reader,
                                                          asio::as_tuple(asio::use_awaitable));
         progress.got_answer_bytes =
@@ -231,7 +232,8 @@ read_final_answer(Stream& stream, exchange_buffers& buffers, http_response& resp
         if (read_ec)
             co_return normalize(read_ec);
         if (resp.status >= 200 || resp.status < 100) {
-            progress.keep_alive = reader.keep_alive();
+            // Bytes after the answer belong to no request: the connection is not reused.
+            progress.keep_alive = reader.keep_alive() && buffers.read.size() == 0;
             co_return boost::system::error_code{};
         }
         if (resp.status == 101)
@@ -279,7 +281,8 @@ http_exchange(Stream& stream, exchange_buffers& buffers, const http_request& req
 
     if (!ec) {
         ec = co_await read_final_answer(stream, buffers, resp, max_body, progress);
-    } else if (ec != asio::error::operation_aborted && ec != asio::error::timed_out) {
+    } else if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+               ec == asio::error::eof) {
         // A server may answer before reading the whole request (413, 401) and close, which
         // fails the write: the answer, already here, says what happened. Without one the
         // write's error stands.

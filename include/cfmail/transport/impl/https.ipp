@@ -214,16 +214,18 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
     // its timer instead, which the answer or close() cuts short, and abandons a late answer.
     auto resolve = std::make_shared<pending_resolve>();
     timer_.expires_at(connect_deadline);
-    resolver_.async_resolve(req.host, req.port,
-                            [resolve, timer = &timer_](boost::system::error_code ec,
-                                                       tcp::resolver::results_type endpoints) {
-                                if (resolve->settled)
-                                    return; // the connection gave up; the timer may be gone
-                                resolve->settled = true;
-                                resolve->ec = ec;
-                                resolve->endpoints = std::move(endpoints);
-                                timer->cancel();
-                            });
+    resolver_.async_resolve(
+        req.host, req.port,
+        [resolve, weak = weak_from_this()](boost::system::error_code ec,
+                                           tcp::resolver::results_type endpoints) {
+            if (resolve->settled)
+                return; // the connection gave up on it
+            resolve->settled = true;
+            resolve->ec = ec;
+            resolve->endpoints = std::move(endpoints);
+            if (auto self = weak.lock())
+                self->timer_.cancel();
+        });
     auto [wait_ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!resolve->settled) {
         resolve->settled = true;
@@ -232,6 +234,10 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
         co_return wait_ec == asio::error::operation_aborted ? asio::error::operation_aborted
                                                             : asio::error::timed_out;
     }
+    // The answer and a cancellation can come in the same turn: with no stream yet, close()
+    // had nothing to close, so the flag is what says to stop.
+    if (cancelled)
+        co_return asio::error::operation_aborted;
     if (resolve->ec)
         co_return resolve->ec;
     auto endpoints = std::move(resolve->endpoints);
@@ -324,6 +330,14 @@ https_connection::exchange(const http_request& req, http_response& resp) {
                                         drop_unsent_tls_records);
         else
             ec = co_await http_exchange(*plain_stream_, buffers_, req, resp, cap, progress);
+        // A 408 that came while a reused connection's write failed is the server closing it
+        // for idleness: nothing was read, so it is an idle close like any other.
+        if (!ec && reused && round == 0 && progress.write_failed && resp.status == 408 &&
+            !cancelled) {
+            close();
+            reused = false;
+            continue;
+        }
         if (!ec && !progress.keep_alive)
             close();
         if (!ec) {
