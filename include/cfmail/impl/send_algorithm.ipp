@@ -600,10 +600,10 @@ CFMAIL_DECL next_action send_algorithm::on_transport_error(boost::system::error_
         return finish(ec);
     }
     diag_->transport_error = ec;
-    if (is_certificate_failure(ec))
-        return finish(ec); // another attempt would meet the same certificate
-    if (ec == error::response_too_large || ec == error::bad_response) {
-        // An answer came, but not one that says what happened: never repeated.
+    // Final failures: another attempt would meet the same certificate, or an answer came that
+    // does not say what happened. Whatever the transport wrote still counts.
+    if (is_certificate_failure(ec) || ec == error::response_too_large ||
+        ec == error::bad_response) {
         diag_->unanswered_request = diag_->unanswered_request || written;
         return finish(ec);
     }
