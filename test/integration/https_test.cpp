@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE cfmail integration tests
 #include "fast_retries.hpp"
 #include "test_server.hpp"
+#include "trusting.hpp"
 
 #include <cfmail.hpp>
 #include <cfmail/transport/https.hpp>
@@ -65,14 +66,6 @@ const certificate& good_cert() {
 const certificate& wrong_host_cert() {
     static const certificate c = certificate::make("wrong", "DNS:wrong.example");
     return c;
-}
-
-cfmail::https_options trusting(const certificate& c) {
-    cfmail::https_options o;
-    o.tls.ca_pem = c.pem;
-    o.connect_timeout = 5s;
-    o.attempt_timeout = 10s;
-    return o;
 }
 
 cfmail::client_options options_for(const test_server& server) {

@@ -3,6 +3,7 @@
 // outlasts the timeouts, and clients destroyed mid-send.
 #include "fast_retries.hpp"
 #include "test_server.hpp"
+#include "trusting.hpp"
 
 #include <cfmail.hpp>
 #include <cfmail/transport/https.hpp>
@@ -200,14 +201,6 @@ private:
 const certificate& localhost_cert() {
     static const certificate c = certificate::make("localhost", "DNS:localhost,IP:127.0.0.1");
     return c;
-}
-
-cfmail::https_options trusting(const certificate& c) {
-    cfmail::https_options o;
-    o.tls.ca_pem = c.pem;
-    o.connect_timeout = 5s;
-    o.attempt_timeout = 10s;
-    return o;
 }
 
 // A self-signed certificate for 127.0.0.1 that expired years ago (the openssl command of
