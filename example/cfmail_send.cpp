@@ -8,7 +8,7 @@
 // Exit status: 0 sent; 1 the API answered with an error; 2 usage or invalid input (nothing
 // sent); 3 network, TLS, timeout, unreadable answer, or an unknown outcome.
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
@@ -123,7 +123,7 @@ int fail(int code, const std::string& text) {
 }
 
 int exit_code_for(const boost::system::error_code& ec) {
-    if (ec == cfmail::error::api_error || ec == cfmail::error::unexpected_http_status)
+    if (ec == cfmail::error::api_rejected || ec == cfmail::error::unexpected_http_status)
         return exit_api_error;
     if (ec == cfmail::error::invalid_request || ec == cfmail::error::missing_credentials)
         return exit_usage;

@@ -4,7 +4,7 @@
 //
 //   send_coroutine sender@example.com recipient1@example.com recipient2@example.com ...
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,7 +22,7 @@ asio::awaitable<void> send_one(cfmail::pooled_client& client, cfmail::send_raw_r
         auto result = co_await client.async_send_raw(req);
         std::cout << req.recipients.front() << ": delivered " << result.delivered.size()
                   << ", queued " << result.queued.size() << ", id " << result.message_id << '\n';
-    } catch (const cfmail::api_error& e) {
+    } catch (const cfmail::error_with_diagnostics& e) {
         std::cerr << req.recipients.front() << ": " << e.what() << '\n';
     }
     // Idle connections would otherwise keep run() going until they time out.

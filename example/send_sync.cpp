@@ -4,7 +4,7 @@
 //
 //   send_sync sender@example.com recipient@example.com
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 
 #include <cstdlib>
 #include <iostream>
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
                   << ", bounced: " << result.permanent_bounces.size()
                   << ", message id: " << result.message_id << '\n';
         return 0;
-    } catch (const cfmail::api_error& e) {
+    } catch (const cfmail::error_with_diagnostics& e) {
         std::cerr << e.what() << '\n';
         if (e.may_have_been_sent())
             std::cerr << "the message may have been sent: check before sending it again\n";

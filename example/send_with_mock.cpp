@@ -1,6 +1,7 @@
 // Testing code that sends email, without a network: script the answers of a mock transport,
 // run your code, and inspect what it sent.
 #include <cfmail.hpp>
+#include <cfmail/testing/mock_transport.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -43,6 +44,6 @@ int main() {
 
     std::cout << "message_id: " << message_id << '\n'
               << "requests sent: " << mock.requests().size() << '\n'
-              << "last body: " << mock.requests().back().body << '\n';
+              << "last body: " << mock.requests().back().body.text() << '\n';
     return message_id == "<1@example.com>" && mock.requests().size() == 2 ? 0 : 1;
 }

@@ -3,7 +3,8 @@
 #define CFMAIL_HPP
 
 /// @file cfmail.hpp
-/// Everything but the Beast/OpenSSL transport (include <cfmail/transport/https.hpp> for that).
+/// Everything but the Beast/OpenSSL transport and the mock: include <cfmail/https.hpp> for the
+/// ready-made HTTPS clients, <cfmail/testing/mock_transport.hpp> for the mock.
 
 #include <cfmail/client.hpp>
 #include <cfmail/config.hpp>
@@ -13,8 +14,10 @@
 #include <cfmail/error.hpp>
 #include <cfmail/error_code.hpp>
 #include <cfmail/http_message.hpp>
+#include <cfmail/operation.hpp>
+#include <cfmail/operations.hpp>
 #include <cfmail/options.hpp>
-#include <cfmail/testing/mock_transport.hpp>
+#include <cfmail/suppression_pages.hpp>
 #include <cfmail/transport.hpp>
 #include <cfmail/types.hpp>
 

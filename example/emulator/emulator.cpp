@@ -1,8 +1,9 @@
-// cfmail-emulator: the Email Sending API's send_raw endpoint on your machine, for trying cfmail
-// and testing code that sends email without sending any.
+// cfmail-emulator: the Email Sending API on your machine (send_raw, send and the suppression
+// list), for trying cfmail and testing code that sends email without sending any.
 //
 //   cfmail-emulator [--listen 127.0.0.1:PORT] [--tls-cert PEM --tls-key PEM] [--maildir DIR]
 //                   [--token TOKEN] [--read-timeout SECONDS] [--max-connections N]
+//                   [--suppressions FILE] [--page-size N]
 #include "handler.hpp"
 #include "maildir.hpp"
 
@@ -20,7 +21,9 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -50,6 +53,7 @@ constexpr auto linger_limit = 1s;
 
 struct server_state {
     cfmail_emulator::settings settings;
+    cfmail_emulator::state memory;
     std::optional<std::filesystem::path> maildir;
     std::chrono::milliseconds read_timeout{10s};
     std::size_t max_connections = 64;
@@ -204,7 +208,7 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> state, Stream& stream)
         cfmail_emulator::incoming in{
             req.method_string(), req.target(),      req[http::field::authorization],
             req["X-Auth-Email"], req["X-Auth-Key"], req.body()};
-        auto a = cfmail_emulator::handle(state->settings, in);
+        auto a = cfmail_emulator::handle(state->settings, state->memory, in);
 
         if (a.stored && state->maildir && !cfmail_emulator::store(*state->maildir, *a.stored)) {
             std::cerr << "cfmail-emulator: cannot store a message in " << *state->maildir << '\n';
@@ -334,9 +338,10 @@ std::optional<tcp::endpoint> parse_listen(const std::string& listen) {
 } // namespace
 
 int main(int argc, char** argv) try {
-    std::string listen = "127.0.0.1:0", cert, key, maildir, token;
+    std::string listen = "127.0.0.1:0", cert, key, maildir, token, suppressions;
     double read_timeout_seconds = 10;
     long long max_connections = 64;
+    long long page_size = 50;
     po::options_description options("cfmail-emulator options");
     options.add_options()("help,h", "print this help")("version", "print the version")(
         "listen", po::value(&listen)->default_value(listen),
@@ -350,7 +355,12 @@ int main(int argc, char** argv) try {
         "seconds a connection has for each request (TLS handshake and idle time included) "
         "and for taking each answer")("max-connections",
                                       po::value(&max_connections)->default_value(64),
-                                      "connections served at once; more wait to be accepted");
+                                      "connections served at once; more wait to be accepted")(
+        "suppressions", po::value(&suppressions),
+        "JSON file with the initial suppression list: an array of suppression objects as the "
+        "API returns them, only email required (the list is kept in memory only)")(
+        "page-size", po::value(&page_size)->default_value(50),
+        "suppressions per list page when a request names no per_page, from 1 to 1000");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, options), vm);
@@ -389,16 +399,38 @@ int main(int argc, char** argv) try {
         std::cerr << "cfmail-emulator: --max-connections takes a number from 1 to 10000\n";
         return 2;
     }
+    if (page_size < 1 || page_size > 1000) {
+        std::cerr << "cfmail-emulator: --page-size takes a number from 1 to 1000\n";
+        return 2;
+    }
 
     auto state = std::make_shared<server_state>();
     if (!token.empty())
         state->settings.token = token;
+    state->read_timeout = std::chrono::milliseconds(std::llround(read_timeout_seconds * 1000));
+    state->max_connections = static_cast<std::size_t>(max_connections);
+    state->settings.page_size = static_cast<std::size_t>(page_size);
+    if (!suppressions.empty()) {
+        std::ifstream in(suppressions, std::ios::binary);
+        if (!in) {
+            std::cerr << "cfmail-emulator: --suppressions: cannot read " << suppressions << '\n';
+            return 2;
+        }
+        const std::string text{std::istreambuf_iterator<char>(in),
+                               std::istreambuf_iterator<char>()};
+        const auto wrong = cfmail_emulator::load_suppressions(
+            text, state->memory.suppressions, state->memory.now(),
+            [] { return cfmail_emulator::random_hex(16); });
+        if (wrong) {
+            std::cerr << "cfmail-emulator: --suppressions " << suppressions << ": "
+                      << printable(*wrong) << '\n';
+            return 2;
+        }
+    }
     if (!maildir.empty()) {
         std::filesystem::create_directories(maildir);
         state->maildir = std::filesystem::canonical(maildir);
     }
-    state->read_timeout = std::chrono::milliseconds(std::llround(read_timeout_seconds * 1000));
-    state->max_connections = static_cast<std::size_t>(max_connections);
 
     asio::io_context ioc;
     std::optional<asio::ssl::context> tls;

@@ -3,17 +3,18 @@
 #define CFMAIL_CLIENT_HPP
 
 /// @file client.hpp
-/// basic_client: sends email through `send_raw` over any transport.
+/// basic_client: every operation of the Email Sending API over any transport.
 
 #include <cfmail/config.hpp>
 #include <cfmail/credentials.hpp>
 #include <cfmail/detail/awaitable_fix.hpp>
-#include <cfmail/detail/run_algorithm.hpp>
+#include <cfmail/detail/drivers.hpp>
 #include <cfmail/diagnostics.hpp>
 #include <cfmail/error.hpp>
+#include <cfmail/operation.hpp>
+#include <cfmail/operations.hpp>
 #include <cfmail/options.hpp>
 #include <cfmail/transport.hpp>
-#include <cfmail/types.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
@@ -26,10 +27,12 @@ namespace cfmail {
 
 /// A client of the Cloudflare Email Sending API over the transport `Transport`.
 ///
-/// Each operation comes in the flavours of Boost.MySQL: `send_raw(req)` throws api_error;
-/// `send_raw(req, ec, diag)` never throws; `async_send_raw(req, token)` completes with
-/// `void(std::exception_ptr, send_raw_result)` (so `co_await` throws api_error);
-/// `async_send_raw(req, diag, token)` completes with `void(error_code, send_raw_result)`.
+/// Each operation comes in the flavours of Boost.MySQL: `send_raw(req)` throws
+/// error_with_diagnostics; `send_raw(req, ec, diag)` never throws; `async_send_raw(req, token)`
+/// completes with `void(std::exception_ptr, send_raw_result)` (so `co_await` throws
+/// error_with_diagnostics); `async_send_raw(req, diag, token)` completes with
+/// `void(error_code, send_raw_result)`. The same four exist for every operation, by name
+/// (send, list_suppressions, ...) and generically (execute, async_execute).
 /// The blocking ones need a sync_transport, the asynchronous ones an async_transport.
 ///
 /// Thread safety: distinct objects, safe; shared objects, unsafe. Over a transport that carries
@@ -81,48 +84,291 @@ public:
     /// The options this client was created with.
     const client_options& options() const noexcept { return state_->config.options; }
 
-    /// Sends a message; throws api_error (carrying diagnostics) on any failure.
-    send_raw_result send_raw(const send_raw_request& req) requires sync_transport<Transport> {
+    /// Runs any operation, chosen by the request's type (`Request::operation`); throws
+    /// error_with_diagnostics on any failure. The named members below forward here.
+    template <class Request, class Op = operation_of<Request>>
+    typename Op::result_type execute(const Request& req) requires sync_transport<Transport> {
         boost::system::error_code ec;
         diagnostics diag;
-        auto result = send_raw(req, ec, diag);
+        auto result = execute(req, ec, diag);
         if (ec)
-            throw api_error(ec, std::move(diag));
+            throw error_with_diagnostics(ec, std::move(diag));
         return result;
     }
 
-    /// Sends a message; never throws (but `std::bad_alloc`). On failure sets `ec`, fills
+    /// Runs any operation; never throws (but `std::bad_alloc`). On failure sets `ec`, fills
     /// `diag`, and returns an empty result.
-    send_raw_result send_raw(const send_raw_request& req, boost::system::error_code& ec,
-                             diagnostics& diag) requires sync_transport<Transport> {
-        return detail::run_sync(*state_, req, ec, diag);
+    template <class Request, class Op = operation_of<Request>>
+    typename Op::result_type execute(const Request& req, boost::system::error_code& ec,
+                                     diagnostics& diag) requires sync_transport<Transport> {
+        return detail::run_sync<Op>(*state_, req, ec, diag);
     }
 
-    /// Sends a message asynchronously. Completion signature
-    /// `void(std::exception_ptr, send_raw_result)`: the exception is an api_error, so
-    /// `co_await client.async_send_raw(req)` throws it. Supports per-operation terminal
-    /// cancellation (it closes the exchange in flight or ends a retry wait).
-    template <class CompletionToken = boost::asio::deferred_t>
+    /// Runs any operation asynchronously. Completion signature
+    /// `void(std::exception_ptr, result_type)`: the exception is an error_with_diagnostics, so
+    /// `co_await` throws it. Supports per-operation terminal cancellation (it closes the
+    /// exchange in flight or ends a retry wait).
+    template <class Request, class CompletionToken = boost::asio::deferred_t,
+              class Op = operation_of<Request>>
     requires async_transport<Transport>
-    auto async_send_raw(const send_raw_request& req, CompletionToken&& token = {}) {
+    auto async_execute(const Request& req, CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken,
-                                          void(std::exception_ptr, send_raw_result)>(
-            detail::async_send_op<Transport, true>(state_, req, nullptr), token,
+                                          void(std::exception_ptr, typename Op::result_type)>(
+            detail::async_operation<Op, true>(state_, req, nullptr), token,
             state_->transport.get_executor());
     }
 
-    /// Sends a message asynchronously. Completion signature
-    /// `void(boost::system::error_code, send_raw_result)`; `diag` is filled on completion and
-    /// must stay alive until then.
+    /// Runs any operation asynchronously. Completion signature
+    /// `void(boost::system::error_code, result_type)`; `diag` is filled on completion and must
+    /// stay alive until then.
+    template <class Request, class CompletionToken = boost::asio::deferred_t,
+              class Op = operation_of<Request>>
+    requires async_transport<Transport>
+    auto async_execute(const Request& req, diagnostics& diag, CompletionToken&& token = {}) {
+        return boost::asio::async_compose<CompletionToken, void(boost::system::error_code,
+                                                                typename Op::result_type)>(
+            detail::async_operation<Op, false>(state_, req, &diag), token,
+            state_->transport.get_executor());
+    }
+
+    /// @name send_raw: a complete MIME message (see send_raw_request)
+    /// @{
+    /// Sends a message; throws error_with_diagnostics on any failure.
+    send_raw_result send_raw(const send_raw_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Sends a message; never throws. On failure sets `ec` and fills `diag`.
+    send_raw_result send_raw(const send_raw_request& req, boost::system::error_code& ec,
+                             diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Sends a message asynchronously; `co_await client.async_send_raw(req)` throws
+    /// error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_send_raw(const send_raw_request& req, CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Sends a message asynchronously, completing with `void(error_code, send_raw_result)`.
     template <class CompletionToken = boost::asio::deferred_t>
     requires async_transport<Transport>
     auto async_send_raw(const send_raw_request& req, diagnostics& diag,
                         CompletionToken&& token = {}) {
-        return boost::asio::async_compose<CompletionToken,
-                                          void(boost::system::error_code, send_raw_result)>(
-            detail::async_send_op<Transport, false>(state_, req, &diag), token,
-            state_->transport.get_executor());
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
+    /// @}
+
+    /// @name send
+    /// @{
+    /// Sends a structured message (the API composes it); throws error_with_diagnostics on any
+    /// failure.
+    send_result send(const send_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Sends a structured message (the API composes it); never throws. On failure sets `ec` and
+    /// fills `diag`.
+    send_result send(const send_request& req, boost::system::error_code& ec,
+                     diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Sends a structured message (the API composes it), asynchronously; `co_await` throws
+    /// error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_send(const send_request& req, CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Sends a structured message (the API composes it), asynchronously, completing with
+    /// `void(error_code, send_result)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_send(const send_request& req, diagnostics& diag, CompletionToken&& token = {}) {
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// @name list_suppressions
+    /// @{
+    /// Reads one page of the suppression list (see suppression_pages to walk them all); throws
+    /// error_with_diagnostics on any failure.
+    suppression_page
+    list_suppressions(const list_suppressions_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Reads one page of the suppression list (see suppression_pages to walk them all); never
+    /// throws. On failure sets `ec` and fills `diag`.
+    suppression_page list_suppressions(const list_suppressions_request& req,
+                                       boost::system::error_code& ec,
+                                       diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Reads one page of the suppression list (see suppression_pages to walk them all),
+    /// asynchronously; `co_await` throws error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_list_suppressions(const list_suppressions_request& req,
+                                 CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Reads one page of the suppression list (see suppression_pages to walk them all),
+    /// asynchronously, completing with `void(error_code, suppression_page)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_list_suppressions(const list_suppressions_request& req, diagnostics& diag,
+                                 CompletionToken&& token = {}) {
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// @name get_suppression
+    /// @{
+    /// Reads one suppression; throws error_with_diagnostics on any failure.
+    suppression
+    get_suppression(const get_suppression_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Reads one suppression; never throws. On failure sets `ec` and fills `diag`.
+    suppression get_suppression(const get_suppression_request& req, boost::system::error_code& ec,
+                                diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Reads one suppression, asynchronously; `co_await` throws error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_get_suppression(const get_suppression_request& req, CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Reads one suppression, asynchronously, completing with `void(error_code, suppression)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_get_suppression(const get_suppression_request& req, diagnostics& diag,
+                               CompletionToken&& token = {}) {
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// @name create_suppression
+    /// @{
+    /// Suppresses an address (an existing entry gives its id); throws error_with_diagnostics on any
+    /// failure.
+    suppression_ref
+    create_suppression(const create_suppression_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Suppresses an address (an existing entry gives its id); never throws. On failure sets `ec`
+    /// and fills `diag`.
+    suppression_ref create_suppression(const create_suppression_request& req,
+                                       boost::system::error_code& ec,
+                                       diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Suppresses an address (an existing entry gives its id), asynchronously; `co_await` throws
+    /// error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_create_suppression(const create_suppression_request& req,
+                                  CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Suppresses an address (an existing entry gives its id), asynchronously, completing with
+    /// `void(error_code, suppression_ref)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_create_suppression(const create_suppression_request& req, diagnostics& diag,
+                                  CompletionToken&& token = {}) {
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// @name edit_suppression
+    /// @{
+    /// Changes a suppression's expiry or note; throws error_with_diagnostics on any failure.
+    suppression
+    edit_suppression(const edit_suppression_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Changes a suppression's expiry or note; never throws. On failure sets `ec` and fills `diag`.
+    suppression edit_suppression(const edit_suppression_request& req, boost::system::error_code& ec,
+                                 diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Changes a suppression's expiry or note, asynchronously; `co_await` throws
+    /// error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_edit_suppression(const edit_suppression_request& req, CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Changes a suppression's expiry or note, asynchronously, completing with `void(error_code,
+    /// suppression)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_edit_suppression(const edit_suppression_request& req, diagnostics& diag,
+                                CompletionToken&& token = {}) {
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// @name delete_suppression
+    /// @{
+    /// Removes a suppression; throws error_with_diagnostics on any failure.
+    suppression_ref
+    delete_suppression(const delete_suppression_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Removes a suppression; never throws. On failure sets `ec` and fills `diag`.
+    suppression_ref delete_suppression(const delete_suppression_request& req,
+                                       boost::system::error_code& ec,
+                                       diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Removes a suppression, asynchronously; `co_await` throws error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_delete_suppression(const delete_suppression_request& req,
+                                  CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Removes a suppression, asynchronously, completing with `void(error_code, suppression_ref)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_delete_suppression(const delete_suppression_request& req, diagnostics& diag,
+                                  CompletionToken&& token = {}) {
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// @name import_suppressions
+    /// @{
+    /// Suppresses up to 1,000 addresses at once; throws error_with_diagnostics on any failure.
+    import_result
+    import_suppressions(const import_suppressions_request& req) requires sync_transport<Transport> {
+        return execute(req);
+    }
+    /// Suppresses up to 1,000 addresses at once; never throws. On failure sets `ec` and fills
+    /// `diag`.
+    import_result import_suppressions(const import_suppressions_request& req,
+                                      boost::system::error_code& ec,
+                                      diagnostics& diag) requires sync_transport<Transport> {
+        return execute(req, ec, diag);
+    }
+    /// Suppresses up to 1,000 addresses at once, asynchronously; `co_await` throws
+    /// error_with_diagnostics on failure.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_import_suppressions(const import_suppressions_request& req,
+                                   CompletionToken&& token = {}) {
+        return async_execute(req, std::forward<CompletionToken>(token));
+    }
+    /// Suppresses up to 1,000 addresses at once, asynchronously, completing with `void(error_code,
+    /// import_result)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    requires async_transport<Transport>
+    auto async_import_suppressions(const import_suppressions_request& req, diagnostics& diag,
+                                   CompletionToken&& token = {}) {
+        return async_execute(req, diag, std::forward<CompletionToken>(token));
+    }
+    /// @}
 
 private:
     // Only sends in flight share the state; without them there is nothing to end.

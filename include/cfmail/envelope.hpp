@@ -8,6 +8,7 @@
 #include <cfmail/config.hpp>
 #include <cfmail/error_code.hpp>
 
+#include <boost/json/conversion.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
@@ -53,6 +54,11 @@ struct result_info {
     /// Compares every field.
     friend bool operator==(const result_info&, const result_info&) = default;
 };
+
+/// Writes `result_info` as the API does (`boost::json::value_from(info)`): the counts, and
+/// `cursor` and `page` when set.
+CFMAIL_DECL void tag_invoke(boost::json::value_from_tag, boost::json::value& jv,
+                            const result_info& info);
 
 /// The Cloudflare v4 envelope around every answer: `{success, errors, messages, result,
 /// result_info}`. Missing arrays read as empty; `result` is empty when absent or `null`.

@@ -47,13 +47,13 @@ CFMAIL_DECL bool may_have_been_sent(const boost::system::error_code& ec,
 /// problem that no retry can fix.
 CFMAIL_DECL bool is_certificate_failure(const boost::system::error_code& ec) noexcept;
 
-/// Thrown by the throwing overloads: the error code plus the full diagnostics of the send.
-/// `what()` names the error, the HTTP status, the `cf-ray` id and every Cloudflare error, never
-/// a credential.
-class api_error : public boost::system::system_error {
+/// Thrown by the throwing overloads for every failure (an API refusal, a network error, an
+/// invalid request): the error code plus the full diagnostics of the operation. `what()` names
+/// the error, the HTTP status, the `cf-ray` id and every Cloudflare error, never a credential.
+class error_with_diagnostics : public boost::system::system_error {
 public:
-    /// Builds the exception from the error and the diagnostics of the failed send.
-    CFMAIL_DECL api_error(boost::system::error_code ec, diagnostics diag);
+    /// Builds the exception from the error and the diagnostics of the failed operation.
+    CFMAIL_DECL error_with_diagnostics(boost::system::error_code ec, diagnostics diag);
 
     /// Everything known about the failed send.
     const diagnostics& diag() const noexcept { return diag_; }
@@ -74,6 +74,9 @@ private:
     diagnostics diag_;
     std::string what_;
 };
+
+/// The former name of error_with_diagnostics.
+using api_error [[deprecated("use error_with_diagnostics")]] = error_with_diagnostics;
 
 } // namespace cfmail
 

@@ -3,7 +3,7 @@
 #define CFMAIL_ERROR_CODE_HPP
 
 /// @file error_code.hpp
-/// cfmail's error codes and their category (error.hpp adds api_error and the helpers).
+/// cfmail's error codes and their category (error.hpp adds the exception and the helpers).
 
 #include <cfmail/config.hpp>
 
@@ -18,7 +18,9 @@ namespace cfmail {
 /// their own codes, except where the outcome of the send became unknown.
 enum class error {
     /// The API answered with `success: false` (at any HTTP status); see diagnostics::errors.
-    api_error = 1,
+    api_rejected = 1,
+    /// The former name of api_rejected.
+    api_error [[deprecated("use error::api_rejected")]] = api_rejected,
     /// A non-2xx status without a Cloudflare envelope, where nothing was sent.
     unexpected_http_status,
     /// The answer could not be read: not JSON, not an envelope, or a result of the wrong shape.

@@ -28,13 +28,115 @@ struct http_header {
 CFMAIL_DECL std::string_view find_header(const std::vector<http_header>& headers,
                                          std::string_view name) noexcept;
 
+/// How a streamed part of a request body is encoded as it is written.
+enum class body_encoding {
+    /// A quoted JSON string: `"`, the value escaped as Boost.JSON escapes it, `"`.
+    json_string,
+    /// Standard base64 (RFC 4648, with padding, no line breaks), from OpenSSL.
+    base64,
+};
+
+/// A request body as the protocol core built it: literal text with, at given offsets, large
+/// values that are encoded only while they are written (a MIME message as a JSON string, an
+/// attachment as base64). A large value thus reaches the wire without a second, encoded copy.
+///
+/// A transport writes it in one of two ways: when contiguous(), text() is the whole body, one
+/// buffer; otherwise it pulls the bytes with a reader into a buffer of its own, chunk by chunk.
+/// The streamed values refer to the caller's request, which outlives the exchange.
+class request_body {
+public:
+    /// One value encoded while written, inserted at `offset` of the literal text.
+    struct streamed_part {
+        /// Where in text() the encoded value goes.
+        std::size_t offset = 0;
+        /// How the value is encoded.
+        body_encoding encoding = body_encoding::json_string;
+        /// The value, in the caller's memory.
+        std::string_view value;
+    };
+
+    /// An empty body.
+    request_body() = default;
+    /// A body made of `text` alone.
+    explicit request_body(std::string text) noexcept
+        : text_(std::move(text)) {}
+    /// Replaces the body with `text` alone.
+    request_body& operator=(std::string text) noexcept {
+        text_ = std::move(text);
+        parts_.clear();
+        return *this;
+    }
+
+    /// Empties the body, keeping allocated capacity; `streaming` says whether later appended
+    /// values are streamed (true) or encoded into the text at once (false).
+    void clear(bool streaming = false) noexcept {
+        text_.clear();
+        parts_.clear();
+        streaming_ = streaming;
+    }
+
+    /// Appends literal bytes.
+    void append(std::string_view literal) { text_.append(literal); }
+    /// Appends one literal byte.
+    void push_back(char c) { text_.push_back(c); }
+    /// Appends `value` as a quoted JSON string, escaped into the text at once.
+    CFMAIL_DECL void append_json_string(std::string_view value);
+    /// Appends `value` as a quoted JSON string: streamed when the body streams (the value must
+    /// then outlive the body's use), escaped into the text at once otherwise. For large values.
+    CFMAIL_DECL void stream_json_string(std::string_view value);
+    /// Appends `value` encoded as base64: streamed when the body streams (the value must then
+    /// outlive the body's use), encoded into the text at once otherwise.
+    CFMAIL_DECL void stream_base64(std::string_view value);
+
+    /// True when the whole body is text(), so it can be written as one buffer.
+    bool contiguous() const noexcept { return parts_.empty(); }
+    /// The literal text: the whole body when contiguous().
+    std::string_view text() const noexcept { return text_; }
+    /// The streamed values, in order of offset.
+    const std::vector<streamed_part>& streamed_parts() const noexcept { return parts_; }
+
+    /// The number of bytes on the wire: one pass over the streamed values, no copy.
+    CFMAIL_DECL std::size_t size() const noexcept;
+    /// The whole body as one string, e.g. to record a request in a test.
+    CFMAIL_DECL std::string to_string() const;
+
+    /// Produces the body's bytes in order, into buffers the caller gives, without I/O.
+    class reader {
+    public:
+        /// Starts at the first byte of `body`, which must outlive the reader.
+        explicit reader(const request_body& body) noexcept
+            : body_(&body) {}
+
+        /// Writes the next bytes into [out, out + room); returns how many. Returns 0 only
+        /// when done() or `room` is 0.
+        CFMAIL_DECL std::size_t read(char* out, std::size_t room) noexcept;
+
+        /// True once every byte was produced.
+        bool done() const noexcept { return done_; }
+
+    private:
+        std::size_t emit_pending(char*& out, char* limit) noexcept;
+        bool encode_part(const streamed_part& part, char*& out, char* limit) noexcept;
+
+        const request_body* body_;
+        std::size_t text_pos_ = 0; // next literal byte
+        std::size_t part_ = 0;     // next streamed part
+        std::size_t value_pos_ = 0;
+        bool opened_ = false; // a JSON string's opening quote is out
+        bool done_ = false;
+        unsigned char pending_size_ = 0, pending_pos_ = 0;
+        char pending_[8]; // an escape sequence or base64 group that did not fit
+    };
+
+private:
+    std::string text_;
+    std::vector<streamed_part> parts_;
+    bool streaming_ = false;
+};
+
 /// A request as the protocol core built it. The transport connects to `scheme://host:port`,
 /// sends `method target` with `headers` (which include `Host`) and the body, and adds
-/// `Content-Length` (body_size()) itself.
-///
-/// The body is `body`, then, when `json_string_tail` is set, that text as a quoted JSON string
-/// escaped while it is written, then `body_end`. A large message thus reaches the wire without
-/// a second, escaped copy; a transport that cannot stream writes full_body().
+/// `Content-Length` (body.size()) itself.
 struct http_request {
     /// `https`, or `http` (loopback hosts only).
     std::string scheme;
@@ -48,19 +150,14 @@ struct http_request {
     std::string target;
     /// Header fields, `Host` included, `Content-Length` excluded.
     std::vector<http_header> headers;
-    /// The body, or its literal beginning when `json_string_tail` is set.
-    std::string body;
-    /// Text written after `body` as a quoted, escaped JSON string; it refers to the caller's
-    /// message, which outlives the exchange.
-    std::optional<std::string_view> json_string_tail;
-    /// Literal text after `json_string_tail` (e.g. `}`); ignored without it.
-    std::string_view body_end;
+    /// The body; empty for a request without one (e.g. `GET`).
+    request_body body;
 
-    /// The number of body bytes on the wire: one pass over `json_string_tail`, no copy.
-    CFMAIL_DECL std::size_t body_size() const noexcept;
+    /// The number of body bytes on the wire.
+    std::size_t body_size() const noexcept { return body.size(); }
 
     /// The whole body as one string, e.g. to record a request in a test.
-    CFMAIL_DECL std::string full_body() const;
+    std::string full_body() const { return body.to_string(); }
 
     /// The value of a header, or an empty view.
     std::string_view header(std::string_view name) const noexcept {

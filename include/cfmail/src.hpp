@@ -12,12 +12,27 @@
 
 #include <cfmail/impl/credentials.ipp>
 #include <cfmail/impl/diagnostics.ipp>
+#include <cfmail/impl/drivers.ipp>
+#include <cfmail/impl/endpoint.ipp>
 #include <cfmail/impl/envelope.ipp>
 #include <cfmail/impl/error.ipp>
 #include <cfmail/impl/error_code.ipp>
+#include <cfmail/impl/exchange.ipp>
 #include <cfmail/impl/http_message.ipp>
-#include <cfmail/impl/send_algorithm.ipp>
+#include <cfmail/impl/operation.ipp>
+#include <cfmail/impl/retry_timing.ipp>
+#include <cfmail/impl/send.ipp>
+#include <cfmail/impl/send_raw.ipp>
+#include <cfmail/impl/suppressions.ipp>
 #include <cfmail/impl/types.ipp>
 #include <cfmail/transport/impl/https.ipp>
+
+#include <cfmail/https_client.hpp>
+
+namespace cfmail {
+template class basic_client<https_transport>;
+template class basic_client<blocking_https_transport>;
+template class basic_client<pooled_https_transport>;
+} // namespace cfmail
 
 #endif

@@ -45,12 +45,14 @@ concept concurrent_transport = async_transport<T> && requires {
     requires T::concurrent_exchanges;
 };
 
-/// A transport that writes http_request::json_string_tail itself (escaping it as it sends),
-/// which it says with `static constexpr bool streams_json_body = true;`. For any other
-/// transport the client builds the whole body in http_request::body.
+/// A transport that writes a request_body's streamed parts itself (with a
+/// request_body::reader, encoding them as it sends), which it says with
+/// `static constexpr bool streams_body = true;`. For any other transport the client builds the
+/// whole body as one buffer (request_body::contiguous()), so a transport that only "writes these
+/// bytes" needs nothing more.
 template <class T>
 concept streaming_transport = requires {
-    requires T::streams_json_body;
+    requires T::streams_body;
 };
 
 /// Either kind of transport; basic_client offers the operations the transport supports.

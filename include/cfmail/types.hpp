@@ -3,10 +3,11 @@
 #define CFMAIL_TYPES_HPP
 
 /// @file types.hpp
-/// What a send takes and what it gives back.
+/// What a `send_raw` takes and what it (and the structured `send`) gives back.
 
 #include <cfmail/config.hpp>
 
+#include <boost/json/conversion.hpp>
 #include <boost/json/value.hpp>
 
 #include <optional>
@@ -15,9 +16,14 @@
 
 namespace cfmail {
 
+struct send_raw_op;
+
 /// One `send_raw` call: the SMTP envelope (`from`, `recipients`) and the whole RFC 5322 message.
 /// The client only reads it; it must stay alive until the send completes.
 struct send_raw_request {
+    /// The operation's descriptor.
+    using operation = send_raw_op;
+
     /// The Cloudflare account id (32 lowercase hex characters).
     std::string account_id;
     /// SMTP envelope sender, e.g. `sender@example.com`; printable ASCII.
@@ -48,6 +54,11 @@ struct send_raw_result {
 /// Reads a `send_raw` result: the address arrays (absent means empty) and `message_id`.
 /// Returns false when the value is not an object or a field has the wrong type.
 CFMAIL_DECL bool read_result(const boost::json::value& jv, send_raw_result& out);
+
+/// Writes a `send_raw` result as the API does (`boost::json::value_from(result)`), e.g. for a
+/// scripted answer or a log.
+CFMAIL_DECL void tag_invoke(boost::json::value_from_tag, boost::json::value& jv,
+                            const send_raw_result& result);
 
 } // namespace cfmail
 

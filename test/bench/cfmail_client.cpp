@@ -6,7 +6,7 @@
 #include "bench_common.hpp"
 
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

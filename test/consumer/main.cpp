@@ -1,8 +1,9 @@
 // A program outside the cfmail tree: finds cfmail as a user would, sends through the mock
 // transport, and checks the answer.
 #include <cfmail.hpp>
+#include <cfmail/testing/mock_transport.hpp>
 #ifdef CFMAIL_CONSUMER_HTTPS
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 #endif
 
 #include <iostream>

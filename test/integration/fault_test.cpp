@@ -6,7 +6,7 @@
 #include "processes.hpp"
 
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -53,11 +53,11 @@ BOOST_AUTO_TEST_CASE(each_fault_gives_its_outcome_and_request_count) {
     using cfmail::error;
     const fault_case cases[] = {
         {"ok-account", {}, 1, 1},
-        {"fault-429-a", error::api_error, 3, 0}, // Retry-After: 1, retried twice
-        {"fault-500-a", error::api_error, 3, 0}, // envelope: nothing sent, retried twice
+        {"fault-429-a", error::api_rejected, 3, 0}, // Retry-After: 1, retried twice
+        {"fault-500-a", error::api_rejected, 3, 0}, // envelope: nothing sent, retried twice
         {"fault-502-a", error::outcome_unknown, 1, 1},
         {"fault-503-a", error::outcome_unknown, 1, 1},
-        {"fault-successfalse-a", error::api_error, 1, 0},
+        {"fault-successfalse-a", error::api_rejected, 1, 0},
         {"fault-malformed-a", error::bad_response, 1, 1},
         {"fault-wrongshape-a", error::bad_response, 1, 1},
         {"fault-short-a", error::outcome_unknown, 1, 1},

@@ -6,7 +6,8 @@
 #include "trusting.hpp"
 
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
+#include <cfmail/testing/mock_transport.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>

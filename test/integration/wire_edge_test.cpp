@@ -6,7 +6,8 @@
 #include "trusting.hpp"
 
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
+#include <cfmail/testing/mock_transport.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -347,7 +348,7 @@ BOOST_AUTO_TEST_CASE(an_early_refusal_is_reported_not_guessed) {
                 },
                 tls ? &localhost_cert() : nullptr);
             auto out = send_in_sequence(server.base_url(), trusting(localhost_cert()), 1, big);
-            BOOST_TEST(out[0].ec == cfmail::error::api_error,
+            BOOST_TEST(out[0].ec == cfmail::error::api_rejected,
                        tls << " " << status << ": " << out[0].ec.message() << " " << out[0].diag);
             BOOST_TEST(out[0].diag.http_status == status);
             BOOST_TEST(out[0].diag.errors.size() == 1u);

@@ -1,6 +1,7 @@
 // The client through every flavour (blocking, coroutine, callback, future, as_tuple) on the
 // mock transport, with one table of cases, plus cancellation and one-operation-at-a-time.
 #include <cfmail.hpp>
+#include <cfmail/testing/mock_transport.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -54,7 +55,7 @@ outcome from_exception(std::exception_ptr failure) {
     try {
         if (failure)
             std::rethrow_exception(failure);
-    } catch (const api_error& e) {
+    } catch (const error_with_diagnostics& e) {
         out.ec = e.code();
         out.diag = e.diag();
         out.threw_api_error = true;
@@ -74,7 +75,7 @@ const named_flavour flavours[] = {
          outcome out;
          try {
              out.result = c.send_raw(req);
-         } catch (const api_error& e) {
+         } catch (const error_with_diagnostics& e) {
              out.ec = e.code();
              out.diag = e.diag();
              out.threw_api_error = true;
@@ -95,7 +96,7 @@ const named_flavour flavours[] = {
              [&]() -> asio::awaitable<void> {
                  try {
                      out.result = co_await c.async_send_raw(req);
-                 } catch (const api_error& e) {
+                 } catch (const error_with_diagnostics& e) {
                      out.ec = e.code();
                      out.diag = e.diag();
                      out.threw_api_error = true;
@@ -187,9 +188,9 @@ const case_row cases[] = {
      1,
      200},
     {"bad request", [](auto& m) { m.respond_error(400, 10001, "Invalid request schema"); }, nullptr,
-     error::api_error, 1, 400},
+     error::api_rejected, 1, 400},
     {"success false at 200", [](auto& m) { m.respond_error(200, 10002, "Internal error"); },
-     nullptr, error::api_error, 1, 200},
+     nullptr, error::api_rejected, 1, 200},
     {"429 then success",
      [](auto& m) {
          m.respond_error(429, 10004, "Throttled", {{"Retry-After", "0"}});
@@ -257,7 +258,7 @@ BOOST_AUTO_TEST_CASE(every_case_through_every_flavour) {
                 } else {
                     BOOST_TEST(out.result.delivered.empty());
                 }
-                if (row.expected == error::api_error)
+                if (row.expected == error::api_rejected)
                     BOOST_TEST(!out.diag.errors.empty());
                 if (std::string(row.name) == "success" && has_diagnostics)
                     BOOST_TEST(out.diag.cf_ray == "ray-1");

@@ -9,7 +9,7 @@
 // The blocks keep the layout they have in the guide, so the formatter leaves this file alone.
 // clang-format off
 
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -37,7 +37,8 @@
 #include <variant>
 
 // guide.md, section 1: what every example assumes.
-#include <cfmail.hpp>        // everything except the HTTPS transport
+#include <cfmail.hpp>        // everything except the HTTPS transport and the mock
+#include <cfmail/testing/mock_transport.hpp>
 namespace asio = boost::asio; // used in every example below
 
 namespace guide_snippets {
@@ -87,7 +88,7 @@ void build_credentials() {
 void send_blocking(cfmail::blocking_client& client, const cfmail::send_raw_request& req) {
     try {
         cfmail::send_raw_result r = client.send_raw(req);
-    } catch (const cfmail::api_error& e) {
+    } catch (const cfmail::error_with_diagnostics& e) {
         std::cerr << e.what() << '\n';  // error, HTTP status, cf-ray, Cloudflare errors
     }
 
@@ -105,7 +106,7 @@ template <class Client>
 asio::awaitable<void> send(Client& client, const cfmail::send_raw_request& req) {
     try {
         cfmail::send_raw_result r = co_await client.async_send_raw(req); // throws api_error
-    } catch (const cfmail::api_error& e) {
+    } catch (const cfmail::error_with_diagnostics& e) {
         std::cerr << e.what() << '\n';
     }
 
@@ -133,7 +134,7 @@ void send_with_callbacks(cfmail::client& client, const cfmail::send_raw_request&
         try {
             if (failure)
                 std::rethrow_exception(failure);
-        } catch (const cfmail::api_error& e) {
+        } catch (const cfmail::error_with_diagnostics& e) {
             std::cerr << e.what() << '\n';
         }
     });
@@ -143,7 +144,7 @@ void send_with_callbacks(cfmail::client& client, const cfmail::send_raw_request&
 // guide.md, section 3: futures.
 void send_with_future(cfmail::client& client, const cfmail::send_raw_request& req) {
     std::future<cfmail::send_raw_result> f = client.async_send_raw(req, asio::use_future);
-    cfmail::send_raw_result r = f.get(); // throws cfmail::api_error
+    cfmail::send_raw_result r = f.get(); // throws cfmail::error_with_diagnostics
     static_cast<void>(r);
 }
 
@@ -151,7 +152,7 @@ void send_with_future(cfmail::client& client, const cfmail::send_raw_request& re
 void handle_api_error(cfmail::blocking_client& client, const cfmail::send_raw_request& req) {
     try {
         client.send_raw(req);
-    } catch (const cfmail::api_error& e) {
+    } catch (const cfmail::error_with_diagnostics& e) {
         if (e.rate_limited() && e.diag().retry_after)
             std::cerr << "try again in " << e.diag().retry_after->count() << " ms\n";
         else if (e.may_have_been_sent())

@@ -130,23 +130,95 @@ BOOST_AUTO_TEST_CASE(json_escaping_matches_boost_json_in_any_chunking) {
         detail::append_json_string(whole, s);
         BOOST_TEST(whole == "<" + expected);
         BOOST_TEST(detail::json_escaped_size(s) + 2 == expected.size());
-        for (std::size_t room : {6u, 7u, 13u, 64u, 4096u}) {
-            detail::json_body_producer producer("{\"m\":", s, "}");
+        for (std::size_t room : {1u, 2u, 5u, 6u, 7u, 13u, 64u, 4096u}) {
+            request_body body;
+            body.clear(true);
+            body.append("{\"m\":");
+            body.stream_json_string(s);
+            body.push_back('}');
+            BOOST_TEST_REQUIRE(!body.contiguous());
             std::string out;
             char chunk[4096];
-            while (!producer.done()) {
-                const std::size_t n = producer.produce(chunk, room);
+            request_body::reader reader(body);
+            while (!reader.done()) {
+                const std::size_t n = reader.read(chunk, room);
                 BOOST_TEST_REQUIRE(n > 0u);
                 out.append(chunk, n);
             }
             BOOST_TEST(out == "{\"m\":" + expected + "}");
-            BOOST_TEST(out.size() == detail::json_body_producer::total_size("{\"m\":", s, "}"));
+            BOOST_TEST(out.size() == body.size());
         }
     }
 }
 
-// A transport that streams gets the message as json_string_tail; any other gets it escaped in
-// `body`. Both put the same bytes on the wire.
+// RFC 4648 base64, written out independently of the library's (OpenSSL's) encoder.
+std::string reference_base64(std::string_view in) {
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 3 <= in.size(); i += 3) {
+        const unsigned v =
+            (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+        for (int shift : {18, 12, 6, 0})
+            out += alphabet[(v >> shift) & 63];
+    }
+    if (const std::size_t rest = in.size() - i; rest != 0) {
+        unsigned v = (unsigned char)in[i] << 16;
+        if (rest == 2)
+            v |= (unsigned char)in[i + 1] << 8;
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+// Base64 parts, streamed in any chunk size or encoded at once, give the reference encoding, and
+// several streamed parts of both kinds keep their order around the literal text.
+BOOST_AUTO_TEST_CASE(base64_parts_stream_and_build_the_same_bytes) {
+    std::minstd_rand rng(11);
+    for (std::size_t length : {0u, 1u, 2u, 3u, 4u, 5u, 57u, 58u, 1000u, 70000u}) {
+        std::string bytes(length, '\0');
+        for (auto& b : bytes)
+            b = static_cast<char>(rng());
+        const std::string expected = "[" + reference_base64(bytes) + "|\"x\\\"\"]";
+        request_body built;
+        built.clear(false);
+        built.push_back('[');
+        built.stream_base64(bytes);
+        built.push_back('|');
+        built.stream_json_string("x\"");
+        built.push_back(']');
+        BOOST_TEST(built.contiguous());
+        BOOST_TEST(built.to_string() == expected);
+        for (std::size_t room : {1u, 3u, 4u, 5u, 9u, 4096u, 65536u}) {
+            request_body streamed;
+            streamed.clear(true);
+            streamed.push_back('[');
+            streamed.stream_base64(bytes);
+            streamed.push_back('|');
+            streamed.stream_json_string("x\"");
+            streamed.push_back(']');
+            BOOST_TEST_REQUIRE(streamed.streamed_parts().size() == 2u);
+            BOOST_TEST(streamed.streamed_parts()[0].value.data() == bytes.data()); // no copy
+            std::string out;
+            std::vector<char> chunk(room);
+            request_body::reader reader(streamed);
+            while (!reader.done()) {
+                const std::size_t n = reader.read(chunk.data(), room);
+                BOOST_TEST_REQUIRE(n > 0u);
+                out.append(chunk.data(), n);
+            }
+            BOOST_TEST(out == expected, "length " << length << ", room " << room);
+            BOOST_TEST(streamed.size() == expected.size());
+        }
+    }
+}
+
+// A transport that streams gets the message as a streamed part; any other gets it escaped in
+// the body's text. Both put the same bytes on the wire.
 BOOST_AUTO_TEST_CASE(streamed_and_built_bodies_are_the_same_bytes) {
     auto req = valid_request();
     req.mime_message = "Subject: \"quoted\"\r\n\r\ncaf\xc3\xa9\ttab\x01\r\n";
@@ -156,26 +228,31 @@ BOOST_AUTO_TEST_CASE(streamed_and_built_bodies_are_the_same_bytes) {
     http_request built, streamed;
     detail::build_request(req, ep, api_token{"t"}, {}, built, false);
     detail::build_request(req, ep, api_token{"t"}, {}, streamed, true);
-    BOOST_TEST(!built.json_string_tail);
-    BOOST_TEST_REQUIRE(streamed.json_string_tail.has_value());
-    BOOST_TEST(streamed.json_string_tail->data() == req.mime_message.data()); // no copy
-    BOOST_TEST(streamed.full_body() == built.body);
-    BOOST_TEST(streamed.body_size() == built.body.size());
-    BOOST_TEST(built.full_body() == built.body);
+    BOOST_TEST(built.body.contiguous());
+    BOOST_TEST_REQUIRE(streamed.body.streamed_parts().size() == 1u); // the message alone
+    BOOST_TEST(streamed.body.streamed_parts().back().value.data() ==
+               req.mime_message.data()); // no copy
+    BOOST_TEST(streamed.full_body() == built.body.text());
+    BOOST_TEST(streamed.body_size() == built.body.text().size());
+    BOOST_TEST(built.full_body() == built.body.text());
 }
 
-// Empty literals around the streamed string, and an output buffer of exactly the right size:
-// the producer still finishes.
-BOOST_AUTO_TEST_CASE(producer_finishes_with_empty_literals_and_exact_room) {
+// No literal text around the streamed strings, and an output buffer of exactly the right size:
+// the reader still finishes.
+BOOST_AUTO_TEST_CASE(reader_finishes_with_empty_literals_and_exact_room) {
     http_request req;
-    req.json_string_tail = std::string_view("a\nb");
+    req.body.clear(true);
+    req.body.stream_json_string("a\nb");
     BOOST_TEST(req.full_body() == "\"a\\nb\"");
     BOOST_TEST(req.body_size() == 6u);
-    detail::json_body_producer producer("", "", "");
+    request_body empty;
+    empty.clear(true);
+    empty.stream_json_string("");
+    request_body::reader reader(empty);
     char two[2];
-    BOOST_TEST(producer.produce(two, 2) == 2u);
-    BOOST_TEST(producer.done());
-    BOOST_TEST(producer.produce(two, 0) == 0u);
+    BOOST_TEST(reader.read(two, 2) == 2u);
+    BOOST_TEST(reader.done());
+    BOOST_TEST(reader.read(two, 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(account_id_is_percent_encoded) {
@@ -450,8 +527,8 @@ BOOST_AUTO_TEST_CASE(diagnostics_and_exception_never_show_the_secret) {
     s.algo.response().body =
         R"({"success":false,"errors":[{"code":10102,"message":"Forbidden"}],"result":null})";
     auto action = s.algo.resume({});
-    BOOST_TEST(action.ec == error::api_error);
-    api_error e(action.ec, s.diag);
+    BOOST_TEST(action.ec == error::api_rejected);
+    error_with_diagnostics e(action.ec, s.diag);
     BOOST_TEST(std::string(e.what()).find("SECRET") == std::string::npos);
     BOOST_TEST(s.diag.to_string().find("SECRET") == std::string::npos);
     BOOST_TEST(std::string(e.what()).find("10102") != std::string::npos);

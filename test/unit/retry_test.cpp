@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(success_on_first_attempt) {
 BOOST_AUTO_TEST_CASE(success_false_is_an_error_even_at_200) {
     stepper s;
     auto a = s.answer(200, error_500);
-    BOOST_TEST(a.ec == error::api_error);
+    BOOST_TEST(a.ec == error::api_rejected);
     BOOST_TEST(s.diag.errors.at(0).code == 10002);
     BOOST_TEST(s.diag.attempts == 1u);
 }
@@ -181,7 +181,7 @@ BOOST_AUTO_TEST_CASE(error_500_with_envelope_is_retried) {
     s.waited();
     a = s.answer(500, error_500);
     BOOST_TEST((a.what == kind::done));
-    BOOST_TEST(a.ec == error::api_error);
+    BOOST_TEST(a.ec == error::api_rejected);
     BOOST_TEST(s.diag.errors.at(0).code == 10002);
     BOOST_TEST(s.diag.attempts == 3u);
     BOOST_TEST(!may_have_been_sent(a.ec, s.diag));
@@ -199,8 +199,8 @@ BOOST_AUTO_TEST_CASE(only_documented_5xx_envelopes_prove_nothing_was_sent) {
         error expected;
     };
     const row rows[] = {
-        {500, 10002, true, error::api_error},        {503, 10100, true, error::api_error},
-        {500, 10003, false, error::api_error},       {500, 10001, false, error::outcome_unknown},
+        {500, 10002, true, error::api_rejected},     {503, 10100, true, error::api_rejected},
+        {500, 10003, false, error::api_rejected},    {500, 10001, false, error::outcome_unknown},
         {502, 10002, false, error::outcome_unknown}, {503, 10002, false, error::outcome_unknown},
         {504, 10100, false, error::outcome_unknown}, {501, 10003, false, error::outcome_unknown},
         {599, 10002, false, error::outcome_unknown},
@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_outcome_is_never_forgotten) {
         BOOST_TEST(a.ec == boost::asio::error::connection_refused);
         BOOST_TEST(s.diag.unanswered_request);
         BOOST_TEST(may_have_been_sent(a.ec, s.diag));
-        BOOST_TEST(api_error(a.ec, s.diag).may_have_been_sent());
+        BOOST_TEST(error_with_diagnostics(a.ec, s.diag).may_have_been_sent());
     }
     {
         // A 504 without an envelope, then two documented "nothing sent" 500s.
@@ -257,7 +257,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_outcome_is_never_forgotten) {
         s.answer(500, error_500);
         s.waited();
         auto a = s.answer(500, error_500);
-        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(a.ec == error::api_rejected);
         BOOST_TEST(s.diag.http_status == 500u);
         BOOST_TEST(may_have_been_sent(a.ec, s.diag));
     }
@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_outcome_is_never_forgotten) {
         s.answer(429, error_429, {{"Retry-After", "1"}});
         s.waited();
         auto a = s.answer(400, R"({"success":false,"errors":[{"code":10001,"message":"x"}]})");
-        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(a.ec == error::api_rejected);
         BOOST_TEST(may_have_been_sent(a.ec, s.diag));
     }
 }
@@ -293,7 +293,7 @@ BOOST_AUTO_TEST_CASE(certificate_failures_are_final_at_once) {
         BOOST_TEST(s.diag.attempts == 1u);
         BOOST_TEST(is_certificate_failure(a.ec));
         BOOST_TEST(!may_have_been_sent(a.ec, s.diag));
-        BOOST_TEST(api_error(a.ec, s.diag).what() ==
+        BOOST_TEST(error_with_diagnostics(a.ec, s.diag).what() ==
                    std::string("cfmail: ") + make_error_code(e).message() +
                        ": transport: " + make_error_code(e).message());
     }
@@ -323,7 +323,7 @@ BOOST_AUTO_TEST_CASE(far_future_and_absurd_delays_saturate) {
         stepper s;
         auto a = s.answer(429, error_429, {{"Retry-After", date}});
         BOOST_TEST((a.what == kind::done), date);
-        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(a.ec == error::api_rejected);
         BOOST_TEST(s.diag.retry_after.value_or(0ms) > hours(24 * 365 * 30), date);
         BOOST_TEST(s.diag.detail.find("max_retry_after") != std::string::npos);
         BOOST_TEST(s.diag.attempts == 1u);
@@ -416,7 +416,7 @@ BOOST_AUTO_TEST_CASE(retry_after_above_the_cap_is_reported_at_once) {
     stepper s;
     auto a = s.answer(429, error_429, {{"Retry-After", "61"}});
     BOOST_TEST((a.what == kind::done));
-    BOOST_TEST(a.ec == error::api_error);
+    BOOST_TEST(a.ec == error::api_rejected);
     BOOST_TEST(is_rate_limited(a.ec, s.diag));
     BOOST_TEST(s.diag.retry_after.value_or(0ms) == 61000ms);
     BOOST_TEST(s.diag.attempts == 1u);
@@ -440,7 +440,7 @@ BOOST_AUTO_TEST_CASE(server_may_forbid_a_retry) {
         stepper s;
         auto a = s.answer(429, error_429, {{"x-should-retry", "false"}});
         BOOST_TEST((a.what == kind::done));
-        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(a.ec == error::api_rejected);
         BOOST_TEST(s.diag.attempts == 1u);
         BOOST_TEST(is_rate_limited(a.ec, s.diag));
     }
@@ -448,7 +448,7 @@ BOOST_AUTO_TEST_CASE(server_may_forbid_a_retry) {
         stepper s;
         auto a = s.answer(500, error_500, {{"X-Should-Retry", value}});
         BOOST_TEST((a.what == kind::done), value);
-        BOOST_TEST(a.ec == error::api_error);
+        BOOST_TEST(a.ec == error::api_rejected);
         BOOST_TEST(s.diag.attempts == 1u);
         BOOST_TEST(!may_have_been_sent(a.ec, s.diag));
     }
@@ -522,13 +522,13 @@ BOOST_AUTO_TEST_CASE(client_errors_are_not_retried) {
     const row rows[] = {
         {400,
          R"({"success":false,"errors":[{"code":"10001","message":"bad schema"}],"messages":["x"]})",
-         error::api_error},
+         error::api_rejected},
         {401, R"({"success":false,"errors":[{"code":10101,"message":"unauthorized"}]})",
-         error::api_error},
+         error::api_rejected},
         {403, R"({"success":false,"errors":[{"code":10203,"message":"sending disabled"}]})",
-         error::api_error},
+         error::api_rejected},
         {404, R"({"success":false,"errors":[{"code":10000,"message":"not found"}]})",
-         error::api_error},
+         error::api_rejected},
         {404, "<html>not found</html>", error::unexpected_http_status},
         {301, "", error::unexpected_http_status},
     };

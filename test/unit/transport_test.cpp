@@ -284,9 +284,10 @@ BOOST_AUTO_TEST_CASE(streamed_body_is_escaped_chunk_by_chunk_and_resent_whole) {
         message += "Line " + std::to_string(line) + " \"q\" \\ caf\xc3\xa9 \t\x01 " +
                    std::string(line % 90, 'x') + "\r\n";
     auto req = sample_request();
-    req.body = R"({"from":"a@b.c","mime_message":)";
-    req.json_string_tail = message;
-    req.body_end = "}";
+    req.body.clear(true);
+    req.body.append(R"({"from":"a@b.c","mime_message":)");
+    req.body.stream_json_string(message);
+    req.body.push_back('}');
 
     const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
     auto first = run_exchange(answer, false, 0, 1024 * 1024, req);
@@ -319,9 +320,10 @@ BOOST_AUTO_TEST_CASE(streamed_request_layouts_write_head_then_body) {
             auto req = sample_request();
             if (header_size)
                 req.headers.push_back({"X-Padding", std::string(header_size, 'p')});
-            req.body = R"({"mime_message":)";
-            req.json_string_tail = *message;
-            req.body_end = "}";
+            req.body.clear(true);
+            req.body.append(R"({"mime_message":)");
+            req.body.stream_json_string(*message);
+            req.body.push_back('}');
             auto out = run_exchange(answer, false, 0, 1024 * 1024, req);
             BOOST_TEST_REQUIRE(!out.ec);
             const auto header_end = out.written.find("\r\n\r\n");

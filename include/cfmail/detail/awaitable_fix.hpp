@@ -5,12 +5,31 @@
 // Boost.Asio 1.80 and 1.81 cannot `co_await` a deferred operation whose completion signature is
 // `void(std::exception_ptr, T)`: awaitable_async_op_handler::resume dereferences its result
 // struct instead of the exception pointer (chriskohlhoff/asio#1190, fixed in Boost 1.82).
-// async_send_raw completes with exactly that signature, and deferred is its default token, so
-// for those versions this supplies a correct, more specialized handler for send_raw_result.
-
-#include <cfmail/types.hpp>
+// The throwing flavour of every cfmail operation completes with exactly that signature, and
+// deferred is its default token, so for those versions this supplies a correct handler for
+// every result type of cfmail, chosen over Asio's as the more constrained specialization.
 
 #include <boost/version.hpp>
+
+#include <concepts>
+
+namespace cfmail {
+namespace detail {
+struct own_type_tag {};
+} // namespace detail
+// Declared only: found by argument-dependent lookup for cfmail's own types, and no others.
+template <class T>
+detail::own_type_tag cfmail_own_type_probe(const T*);
+} // namespace cfmail
+
+namespace cfmail_adl {
+// True for the types of namespace cfmail (and types built on them, such as a vector of them):
+// ordinary lookup from here cannot see the probe, only argument-dependent lookup can.
+template <class T>
+concept cfmail_type = requires(const T* p) {
+    { cfmail_own_type_probe(p) } -> std::same_as<cfmail::detail::own_type_tag>;
+};
+} // namespace cfmail_adl
 
 #if BOOST_VERSION < 108200
 #include <boost/asio/awaitable.hpp>
@@ -21,20 +40,21 @@
 
 namespace boost::asio::detail {
 
-template <typename R, typename Executor>
-class awaitable_async_op_handler<R(std::exception_ptr, cfmail::send_raw_result), Executor>
+template <typename R, typename T, typename Executor>
+requires cfmail_adl::cfmail_type<T>
+class awaitable_async_op_handler<R(std::exception_ptr, T), Executor>
     : public awaitable_thread<Executor> {
 public:
     struct result_type {
         std::exception_ptr* ex_;
-        cfmail::send_raw_result* value_;
+        T* value_;
     };
 
     awaitable_async_op_handler(awaitable_thread<Executor>* h, result_type& result)
         : awaitable_thread<Executor>(std::move(*h))
         , result_(result) {}
 
-    void operator()(std::exception_ptr ex, cfmail::send_raw_result value) {
+    void operator()(std::exception_ptr ex, T value) {
         result_.ex_ = &ex;
         result_.value_ = &value;
         this->entry_point()->top_of_stack_->attach_thread(this);
@@ -42,7 +62,7 @@ public:
         this->pump();
     }
 
-    static cfmail::send_raw_result resume(result_type& result) {
+    static T resume(result_type& result) {
         if (*result.ex_)
             std::rethrow_exception(std::exchange(*result.ex_, nullptr));
         return std::move(*result.value_);

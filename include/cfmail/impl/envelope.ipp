@@ -173,6 +173,18 @@ parse_envelope_common(std::string_view body, boost::json::storage_ptr storage) {
 }
 
 } // namespace detail
+CFMAIL_DECL void tag_invoke(boost::json::value_from_tag, boost::json::value& jv,
+                            const result_info& info) {
+    boost::json::object& o = jv.emplace_object();
+    o["count"] = info.count;
+    o["per_page"] = info.per_page;
+    o["total_count"] = info.total_count;
+    if (info.cursor)
+        o["cursor"] = *info.cursor;
+    if (info.page)
+        o["page"] = *info.page;
+}
+
 } // namespace cfmail
 
 #endif

@@ -69,7 +69,8 @@ inline std::string api_error_what(const boost::system::error_code& ec, const dia
 }
 } // namespace detail
 
-CFMAIL_DECL api_error::api_error(boost::system::error_code ec, diagnostics diag)
+CFMAIL_DECL error_with_diagnostics::error_with_diagnostics(boost::system::error_code ec,
+                                                           diagnostics diag)
     : boost::system::system_error(ec)
     , diag_(std::move(diag))
     , what_(detail::api_error_what(ec, diag_)) {}

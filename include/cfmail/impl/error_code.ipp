@@ -21,7 +21,7 @@ public:
 
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::api_error:
+        case error::api_rejected:
             return "the API answered with an error";
         case error::unexpected_http_status:
             return "unexpected HTTP status without a Cloudflare envelope";

@@ -44,6 +44,24 @@ CFMAIL_DECL bool read_result(const boost::json::value& jv, send_raw_result& out)
     return true;
 }
 
+CFMAIL_DECL void tag_invoke(boost::json::value_from_tag, boost::json::value& jv,
+                            const send_raw_result& result) {
+    auto list = [](const std::vector<std::string>& addresses) {
+        boost::json::array out;
+        for (const auto& a : addresses)
+            out.emplace_back(a);
+        return out;
+    };
+    boost::json::object& r = jv.emplace_object();
+    r["delivered"] = list(result.delivered);
+    r["permanent_bounces"] = list(result.permanent_bounces);
+    r["queued"] = list(result.queued);
+    if (!result.suppressed_recipients.empty())
+        r["suppressed_recipients"] = list(result.suppressed_recipients);
+    if (!result.message_id.empty())
+        r["message_id"] = result.message_id;
+}
+
 } // namespace cfmail
 
 #endif

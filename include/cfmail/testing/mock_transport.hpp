@@ -6,6 +6,7 @@
 /// A scripted transport for testing code that sends email, without a network or a test
 /// framework.
 
+#include <cfmail/envelope.hpp>
 #include <cfmail/http_message.hpp>
 #include <cfmail/types.hpp>
 
@@ -18,6 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -91,9 +93,12 @@ public:
         return push(std::move(exchange));
     }
 
-    /// Appends a `200` answer whose envelope carries `result`.
-    mock_transport& respond_success(const send_raw_result& result) {
-        return respond(200, success_body(result));
+    /// Appends a `200` answer whose envelope carries `result`, of any operation's result type
+    /// (converted with `boost::json::value_from`), and `info` as `result_info` when given.
+    template <class Result = send_raw_result>
+    mock_transport& respond_success(const Result& result,
+                                    std::optional<cfmail::result_info> info = std::nullopt) {
+        return respond(200, success_body(result, info));
     }
 
     /// Appends an answer with `status` and an error envelope holding `code` and `message`.
@@ -134,27 +139,18 @@ public:
     /// Scripted exchanges not played yet.
     std::size_t pending() const noexcept { return state_->script.size(); }
 
-    /// A success envelope around `result`, as the API sends it.
-    static std::string success_body(const send_raw_result& result) {
-        auto list = [](const std::vector<std::string>& addresses) {
-            boost::json::array out;
-            for (const auto& a : addresses)
-                out.emplace_back(a);
-            return out;
-        };
-        boost::json::object r;
-        r["delivered"] = list(result.delivered);
-        r["permanent_bounces"] = list(result.permanent_bounces);
-        r["queued"] = list(result.queued);
-        if (!result.suppressed_recipients.empty())
-            r["suppressed_recipients"] = list(result.suppressed_recipients);
-        if (!result.message_id.empty())
-            r["message_id"] = result.message_id;
+    /// A success envelope around `result` (any type `boost::json::value_from` accepts, every
+    /// result type of cfmail included) and `info`, as the API sends it.
+    template <class Result = send_raw_result>
+    static std::string success_body(const Result& result,
+                                    const std::optional<cfmail::result_info>& info = std::nullopt) {
         boost::json::object env;
         env["success"] = true;
         env["errors"] = boost::json::array();
         env["messages"] = boost::json::array();
-        env["result"] = std::move(r);
+        env["result"] = boost::json::value_from(result);
+        if (info)
+            env["result_info"] = boost::json::value_from(*info);
         return boost::json::serialize(env);
     }
 
@@ -238,11 +234,8 @@ private:
         // Recorded with the whole body in `body`: the streamed part refers to the caller's
         // message, which may be gone when the test looks.
         http_request& recorded = st.requests.emplace_back(req);
-        if (recorded.json_string_tail) {
-            recorded.body = req.full_body();
-            recorded.json_string_tail.reset();
-            recorded.body_end = {};
-        }
+        if (!recorded.body.contiguous())
+            recorded.body = req.body.to_string();
         resp.clear();
         if (st.script.empty())
             return boost::asio::error::no_data;

@@ -6,7 +6,6 @@
 /// The network transports: Boost.Beast over Asio SSL. The only cfmail header that includes
 /// Beast and OpenSSL.
 
-#include <cfmail/client.hpp>
 #include <cfmail/config.hpp>
 #include <cfmail/http_message.hpp>
 
@@ -97,7 +96,7 @@ public:
     using executor_type = boost::asio::any_io_executor;
 
     /// Writes the message straight from the caller's request, escaping it chunk by chunk.
-    static constexpr bool streams_json_body = true;
+    static constexpr bool streams_body = true;
 
     /// Creates the transport; no connection is made until the first exchange. Throws
     /// `boost::system::system_error` when a configured CA file, directory or PEM cannot be
@@ -156,7 +155,7 @@ public:
     using executor_type = boost::asio::any_io_executor;
 
     /// Writes the message straight from the caller's request, escaping it chunk by chunk.
-    static constexpr bool streams_json_body = true;
+    static constexpr bool streams_body = true;
 
     /// Marks the transport as carrying several exchanges at once.
     static constexpr bool concurrent_exchanges = true;
@@ -218,7 +217,7 @@ private:
 class blocking_https_transport {
 public:
     /// Writes the message straight from the caller's request, escaping it chunk by chunk.
-    static constexpr bool streams_json_body = true;
+    static constexpr bool streams_body = true;
 
     /// Creates the transport; see https_transport.
     CFMAIL_DECL explicit blocking_https_transport(https_options opts = {});
@@ -247,22 +246,6 @@ private:
     std::unique_ptr<https_transport> transport_;
     std::shared_ptr<blocking_outcome> outcome_; // reused while no exchange holds it
 };
-
-/// The asynchronous client over HTTPS: `co_await client.async_send_raw(req)`.
-using client = basic_client<https_transport>;
-
-/// The blocking client over HTTPS: `client.send_raw(req)`.
-using blocking_client = basic_client<blocking_https_transport>;
-
-/// The asynchronous client over a connection pool: many `async_send_raw` at once.
-using pooled_client = basic_client<pooled_https_transport>;
-
-#ifdef CFMAIL_SEPARATE_COMPILATION
-// Compiled once, in the translation unit that includes <cfmail/src.hpp>.
-extern template class basic_client<https_transport>;
-extern template class basic_client<blocking_https_transport>;
-extern template class basic_client<pooled_https_transport>;
-#endif
 
 } // namespace cfmail
 

@@ -1,7 +1,7 @@
 // A translation unit that sends one message with the blocking HTTPS client: what an
 // application file that uses cfmail costs to compile.
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
 
 int main() {
     cfmail::blocking_client client(cfmail::blocking_https_transport{},

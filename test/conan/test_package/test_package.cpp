@@ -1,5 +1,6 @@
 #include <cfmail.hpp>
-#include <cfmail/transport/https.hpp>
+#include <cfmail/https_client.hpp>
+#include <cfmail/testing/mock_transport.hpp>
 
 #include <iostream>
 

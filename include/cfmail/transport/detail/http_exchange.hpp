@@ -17,8 +17,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/optional/optional.hpp>
 
-#include <cfmail/detail/json_escape.hpp>
-
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -89,44 +87,44 @@ inline void format_request_head(const http_request& req, std::size_t content_len
 }
 
 // Hands out the bytes of `req` as buffers to write in turn, without I/O of its own: the head
-// with the literal body as they are; or the head in front of the first chunk of the streamed
-// JSON string, escaped into the reused chunk buffer, then further chunks. A small message thus
-// leaves in one write, and a new writer (a retry) streams again from the start.
+// with a contiguous body as they are; or the head in front of the first chunk of a streamed
+// body, encoded into the reused chunk buffer, then further chunks. A small message thus leaves
+// in one write, and a new writer (a retry) streams again from the start.
 class request_writer {
 public:
     request_writer(const http_request& req, exchange_buffers& buffers)
         : req_(req)
         , buffers_(buffers) {
-        if (req.json_string_tail)
-            producer_.emplace(req.body, *req.json_string_tail, req.body_end);
+        if (!req.body.contiguous())
+            reader_.emplace(req.body);
     }
 
     // True once every byte was handed out.
-    bool done() const noexcept { return started_ && (!producer_ || producer_->done()); }
+    bool done() const noexcept { return started_ && (!reader_ || reader_->done()); }
 
     // The next bytes to write.
     std::array<asio::const_buffer, 2> next() {
         std::string& head = buffers_.head;
-        if (!producer_) {
+        if (!reader_) {
             started_ = true;
-            format_request_head(req_, req_.body.size(), head);
-            return {asio::buffer(head), asio::buffer(req_.body)};
+            format_request_head(req_, req_.body.text().size(), head);
+            return {asio::buffer(head), asio::buffer(req_.body.text())};
         }
         char* chunk = buffers_.chunk_data();
         if (started_) {
-            const std::size_t n = producer_->produce(chunk, exchange_buffers::chunk_size);
+            const std::size_t n = reader_->read(chunk, exchange_buffers::chunk_size);
             return {asio::const_buffer(chunk, n), asio::const_buffer()};
         }
         started_ = true;
         if (auto whole = small_body_in_one_chunk(chunk))
             return {*whole, asio::const_buffer()};
         // Larger than a chunk: count first (one pass, no output), then stream.
-        format_request_head(req_, req_.body_size(), head);
+        format_request_head(req_, req_.body.size(), head);
         if (head.size() > head_room)
             return {asio::buffer(head), asio::const_buffer()};
         std::memcpy(chunk, head.data(), head.size());
         const std::size_t n =
-            producer_->produce(chunk + head.size(), exchange_buffers::chunk_size - head.size());
+            reader_->read(chunk + head.size(), exchange_buffers::chunk_size - head.size());
         return {asio::const_buffer(chunk, head.size() + n), asio::const_buffer()};
     }
 
@@ -134,23 +132,26 @@ private:
     // Room kept in front of the body for the head, which is written once the length is known.
     static constexpr std::size_t head_room = 4096;
 
-    // Escapes a message that fits in one chunk straight away, so that its length is known
-    // without a counting pass, then puts the head right in front of it. Empty when the body
-    // does not fit (the producer is then reset for the counting path).
+    // Encodes a body that fits in one chunk straight away, so that its length is known without
+    // a counting pass, then puts the head right in front of it. Empty when the body does not
+    // fit (the reader then starts again for the counting path).
     std::optional<asio::const_buffer> small_body_in_one_chunk(char* chunk) {
         constexpr std::size_t room = exchange_buffers::chunk_size - head_room;
-        if (req_.body.size() + req_.json_string_tail->size() + req_.body_end.size() > room)
+        std::size_t unencoded = req_.body.text().size();
+        for (const auto& part : req_.body.streamed_parts())
+            unencoded += part.value.size();
+        if (unencoded > room)
             return std::nullopt;
         char* body = chunk + head_room;
-        const std::size_t n = producer_->produce(body, room);
-        if (!producer_->done()) {
-            producer_.emplace(req_.body, *req_.json_string_tail, req_.body_end);
+        const std::size_t n = reader_->read(body, room);
+        if (!reader_->done()) {
+            reader_.emplace(req_.body);
             return std::nullopt;
         }
         std::string& head = buffers_.head;
         format_request_head(req_, n, head);
         if (head.size() > head_room) {
-            producer_.emplace(req_.body, *req_.json_string_tail, req_.body_end);
+            reader_.emplace(req_.body);
             return std::nullopt;
         }
         std::memcpy(body - head.size(), head.data(), head.size());
@@ -159,7 +160,7 @@ private:
 
     const http_request& req_;
     exchange_buffers& buffers_;
-    std::optional<json_body_producer> producer_;
+    std::optional<request_body::reader> reader_;
     bool started_ = false;
 };
 

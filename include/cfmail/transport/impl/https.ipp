@@ -673,12 +673,4 @@ CFMAIL_DECL void blocking_https_transport::close() {
 
 } // namespace cfmail
 
-#ifdef CFMAIL_SEPARATE_COMPILATION
-namespace cfmail {
-template class basic_client<https_transport>;
-template class basic_client<blocking_https_transport>;
-template class basic_client<pooled_https_transport>;
-} // namespace cfmail
-#endif
-
 #endif

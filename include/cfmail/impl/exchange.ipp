@@ -1,0 +1,280 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_IMPL_EXCHANGE_IPP
+#define CFMAIL_IMPL_EXCHANGE_IPP
+
+#include <cfmail/detail/exchange.hpp>
+#include <cfmail/error.hpp>
+#include <cfmail/impl/endpoint.ipp>
+#include <cfmail/impl/http_message.ipp>
+#include <cfmail/impl/operation.ipp>
+#include <cfmail/impl/retry_timing.ipp>
+#include <cfmail/impl/validation.ipp>
+
+#include <boost/asio/error.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/pchars.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include <algorithm>
+#include <initializer_list>
+
+namespace cfmail::detail {
+
+CFMAIL_DECL client_config::client_config(cfmail::credentials c, client_options o)
+    : options(std::move(o))
+    , creds(std::move(c)) {
+    endpoint_error = parse_base_url(options.base_url, ep, endpoint_why);
+}
+
+CFMAIL_DECL boost::system::error_code build_http_request(const operation_call& call,
+                                                         const client_config& cfg,
+                                                         http_request& out, std::string& why) {
+    if (auto ec = validate_header_inputs(cfg.creds, cfg.options, why))
+        return ec;
+    const std::string_view account = call.op->account_id(call.request);
+    if (auto ec = validate_account_id(account, why))
+        return ec;
+    request_parts parts(out.body);
+    parts.clear(cfg.stream_body);
+    if (auto ec = call.op->prepare(call.request, cfg.options, parts, why))
+        return ec;
+
+    const endpoint& ep = cfg.ep;
+    out.scheme = ep.scheme;
+    out.host = ep.host;
+    out.port = ep.port;
+    out.method = call.op->method;
+    out.target = ep.base_path;
+    out.target += "/accounts/";
+    out.target += boost::urls::encode(account, boost::urls::pchars);
+    out.target += "/email/sending";
+    out.target += parts.path();
+    if (!parts.query().empty()) {
+        out.target += '?';
+        out.target += parts.query();
+    }
+
+    // Assigning into the fields of the last request reuses their storage: a client used
+    // repeatedly builds its requests without allocating.
+    std::size_t field_count = 0;
+    auto set_field = [&](std::string_view name, auto&&... value_parts) {
+        if (out.headers.size() == field_count)
+            out.headers.emplace_back();
+        auto& field = out.headers[field_count++];
+        field.name.assign(name);
+        field.value.clear();
+        (field.value.append(value_parts), ...);
+    };
+    set_field("Host", ep.host_header);
+    set_field("User-Agent", cfg.options.user_agent);
+    set_field("Accept", "application/json");
+    if (!out.body.contiguous() || !out.body.text().empty())
+        set_field("Content-Type", "application/json");
+    if (auto token = cfg.creds.token()) {
+        set_field("Authorization", "Bearer ", token->token);
+    } else if (auto key = cfg.creds.key()) {
+        set_field("X-Auth-Email", key->email);
+        set_field("X-Auth-Key", key->key);
+    }
+    out.headers.resize(field_count);
+    return {};
+}
+
+CFMAIL_DECL next_action exchange_machine::start(const operation_call& call, diagnostics& diag) {
+    call_ = call;
+    diag_ = &diag;
+    retries_ = 0;
+    diag.clear();
+    call.op->reset(call.result);
+    response_.clear();
+
+    if (cfg_->creds.empty()) {
+        diag.detail = "no credentials: set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and "
+                      "CLOUDFLARE_API_KEY";
+        return finish(error::missing_credentials);
+    }
+    if (cfg_->endpoint_error) {
+        diag.detail = cfg_->endpoint_why;
+        return finish(cfg_->endpoint_error);
+    }
+    if (auto ec = build_http_request(call, *cfg_, request_, diag.detail))
+        return finish(ec);
+    state_ = state::awaiting_response;
+    return {next_action::kind::round_trip, std::chrono::milliseconds(0), {}};
+}
+
+CFMAIL_DECL next_action exchange_machine::resume(boost::system::error_code ec) {
+    switch (state_) {
+    case state::awaiting_response:
+        ++diag_->attempts;
+        return ec ? on_transport_error(ec) : on_answer();
+    case state::awaiting_wait:
+        if (ec)
+            return finish(ec);
+        response_.clear();
+        state_ = state::awaiting_response;
+        return {next_action::kind::round_trip, std::chrono::milliseconds(0), {}};
+    case state::idle:
+        break;
+    }
+    return finish(error::operation_in_progress);
+}
+
+CFMAIL_DECL next_action exchange_machine::abort() {
+    return finish(boost::asio::error::operation_aborted);
+}
+
+CFMAIL_DECL next_action exchange_machine::finish(boost::system::error_code ec) {
+    state_ = state::idle;
+    return {next_action::kind::done, std::chrono::milliseconds(0), ec};
+}
+
+CFMAIL_DECL bool exchange_machine::retries_left() const noexcept {
+    return retries_ < cfg_->options.retry.max_retries;
+}
+
+CFMAIL_DECL std::chrono::milliseconds exchange_machine::next_backoff() {
+    const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    return backoff_delay(cfg_->options.retry, retries_, unit);
+}
+
+CFMAIL_DECL next_action exchange_machine::retry_after(std::chrono::milliseconds delay) {
+    ++retries_;
+    state_ = state::awaiting_wait;
+    return {next_action::kind::wait, delay, {}};
+}
+
+CFMAIL_DECL next_action exchange_machine::on_transport_error(boost::system::error_code ec) {
+    const bool written = response_.request_written;
+    diag_->detail.clear();
+    if (ec == boost::asio::error::operation_aborted) {
+        diag_->unanswered_request = diag_->unanswered_request || written;
+        return finish(ec);
+    }
+    diag_->transport_error = ec;
+    // Final failures: another attempt would meet the same certificate, or an answer came that
+    // does not say what happened. Whatever the transport wrote still counts.
+    if (is_certificate_failure(ec) || ec == error::response_too_large ||
+        ec == error::bad_response) {
+        diag_->unanswered_request = diag_->unanswered_request || written;
+        return finish(ec);
+    }
+    if (!written) {
+        // Nothing reached the server: repeating cannot send the email twice.
+        if (retries_left())
+            return retry_after(next_backoff());
+        return finish(ec);
+    }
+    diag_->unanswered_request = true;
+    if ((repeat_safe() || cfg_->options.retry.retry_outcome_unknown) && retries_left())
+        return retry_after(next_backoff());
+    return finish(error::outcome_unknown);
+}
+
+// True when there are errors and every one of them is among `codes`: an envelope that also
+// carries an undocumented code proves nothing.
+inline bool only_error_codes(const std::vector<api_message>& entries,
+                             std::initializer_list<std::int64_t> codes) noexcept {
+    return !entries.empty() && std::all_of(entries.begin(), entries.end(), [&](const auto& m) {
+        return std::find(codes.begin(), codes.end(), m.code) != codes.end();
+    });
+}
+
+CFMAIL_DECL next_action exchange_machine::on_answer() {
+    const unsigned status = response_.status;
+    diag_->http_status = status;
+    diag_->cf_ray = response_.header("cf-ray");
+    diag_->errors.clear();
+    diag_->messages.clear();
+    diag_->detail.clear();
+    diag_->retry_after = parse_retry_after(response_, std::chrono::system_clock::now());
+
+    // The document lives in the algorithm's own buffer (spilling to the heap only for a large
+    // answer): nothing of it outlives this function, and a small answer allocates nothing.
+    boost::json::monotonic_resource json_memory(json_buffer_, sizeof json_buffer_);
+    auto envelope = parse_envelope_common(response_.body, &json_memory);
+    if (envelope) {
+        diag_->errors = std::move(envelope->errors);
+        diag_->messages = std::move(envelope->messages);
+    }
+    const bool error_envelope = envelope && !envelope->success;
+
+    if (status >= 200 && status < 300) {
+        if (envelope && !envelope->success)
+            return finish(error::api_rejected);
+        if (envelope && envelope->result &&
+            call_.op->read(*envelope->result, envelope->result_info, call_.result))
+            return finish({});
+        // Accepted, but the answer does not say what the API did.
+        call_.op->reset(call_.result);
+        diag_->unanswered_request = true;
+        diag_->detail = envelope ? "success without a " + std::string(call_.op->name) +
+                                       " result of the documented shape"
+                                 : "the answer is not a Cloudflare envelope";
+        return finish(error::bad_response);
+    }
+
+    const bool server_forbids_retry = ascii_iequals(response_.header("x-should-retry"), "false");
+    const auto& policy = cfg_->options.retry;
+    // A delay the server asked for, when within the policy's cap; otherwise the backoff.
+    auto server_or_backoff_delay = [&] {
+        const auto asked = diag_->retry_after;
+        return asked && *asked <= policy.max_retry_after ? *asked : next_backoff();
+    };
+
+    if (status == 429) {
+        // The API documents that a throttled request sent nothing.
+        if (retries_left() && !server_forbids_retry) {
+            if (!diag_->retry_after)
+                return retry_after(next_backoff());
+            if (*diag_->retry_after <= policy.max_retry_after)
+                return retry_after(*diag_->retry_after);
+            diag_->detail = "Retry-After exceeds retry_policy::max_retry_after";
+        }
+        return finish(error_envelope ? error::api_rejected : error::unexpected_http_status);
+    }
+
+    if (status >= 500) {
+        // Only the failures the API documents as "no email will be sent" prove that nothing
+        // went out: 500 with 10002 (internal error) or 10003 (not implemented), 503 with
+        // 10100 (authentication unavailable), and no other code beside. The transient ones
+        // are safe to repeat.
+        const auto& errors = diag_->errors;
+        const bool transient =
+            error_envelope && ((status == 500 && only_error_codes(errors, {10002})) ||
+                               (status == 503 && only_error_codes(errors, {10100})));
+        const bool not_sent =
+            transient || (error_envelope && status == 500 && only_error_codes(errors, {10003}));
+        if (not_sent) {
+            if (transient && retries_left() && !server_forbids_retry)
+                return retry_after(server_or_backoff_delay());
+            return finish(error::api_rejected);
+        }
+        // A repeatable operation also retries what an intermediary or an overloaded API
+        // answers when it may or may not have acted.
+        if (repeat_safe() && (status == 502 || status == 503 || status == 504)) {
+            diag_->unanswered_request = true;
+            if (retries_left() && !server_forbids_retry)
+                return retry_after(server_or_backoff_delay());
+        }
+        // Any other 5xx, envelope or not (an intermediary, or a failure after the API acted):
+        // whether the email went out is unknown. The envelope's codes stay in diagnostics.
+        diag_->unanswered_request = true;
+        diag_->detail = "HTTP " + std::to_string(status) +
+                        (error_envelope ? " is not an answer the API documents as \"nothing sent\""
+                                        : " without a Cloudflare error envelope") +
+                        ": the email may have been sent";
+        if ((repeat_safe() || policy.retry_outcome_unknown) && retries_left() &&
+            !server_forbids_retry)
+            return retry_after(server_or_backoff_delay());
+        return finish(error::outcome_unknown);
+    }
+
+    // 1xx never reaches here (transports read past it); 3xx and 4xx are refusals.
+    return finish(error_envelope ? error::api_rejected : error::unexpected_http_status);
+}
+
+} // namespace cfmail::detail
+
+#endif

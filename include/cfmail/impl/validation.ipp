@@ -1,0 +1,288 @@
+// Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef CFMAIL_IMPL_VALIDATION_IPP
+#define CFMAIL_IMPL_VALIDATION_IPP
+
+// The checks every operation's inputs go through before anything is sent: account ids,
+// addresses, MIME text, header values. Each failure names the field and says why.
+
+#include <cfmail/credentials.hpp>
+#include <cfmail/error_code.hpp>
+#include <cfmail/options.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace cfmail::detail {
+
+inline boost::system::error_code invalid(std::string& why, std::string text) {
+    why = std::move(text);
+    return error::invalid_request;
+}
+
+inline boost::system::error_code validate_account_id(std::string_view id, std::string& why) {
+    if (id.empty())
+        return invalid(why, "account_id: empty");
+    if (id.size() > 128)
+        return invalid(why, "account_id: longer than 128 characters");
+    for (char c : id) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f)
+            return invalid(why, "account_id: contains whitespace or a control character");
+        if (c == '/' || c == '?' || c == '#' || c == '%' || c == '\\')
+            return invalid(why, std::string("account_id: contains '") + c + "'");
+    }
+    if (id == "." || id.find("..") != std::string_view::npos)
+        return invalid(why, "account_id: contains a dot segment");
+    return {};
+}
+
+inline bool is_atext(char c) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return std::strchr("!#$%&'*+-/=?^_`{|}~.", c) != nullptr && c != '\0';
+}
+
+inline bool is_domain_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+}
+
+// Dotted-quad IPv4, as in an address literal.
+inline bool is_ipv4_literal(std::string_view s) noexcept {
+    int parts = 0;
+    while (!s.empty()) {
+        const auto dot = s.find('.');
+        const auto part = s.substr(0, dot);
+        unsigned value = 256;
+        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (part.empty() || part.size() > 3 || ec != std::errc{} ||
+            end != part.data() + part.size() || value > 255 || ++parts > 4)
+            return false;
+        if (dot == std::string_view::npos)
+            break;
+        s.remove_prefix(dot + 1);
+        if (s.empty())
+            return false; // a trailing dot
+    }
+    return parts == 4;
+}
+
+// The inside of an RFC 5321 address literal: IPv4, or `tag:content` (IPv6 is the tag
+// `IPv6`) with a letter-digit-hyphen tag and printable content without brackets or `\`.
+inline bool is_address_literal(std::string_view content) noexcept {
+    if (is_ipv4_literal(content))
+        return true;
+    const auto colon = content.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon + 1 == content.size())
+        return false;
+    const auto tag = content.substr(0, colon);
+    const auto rest = content.substr(colon + 1);
+    auto ldh = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-';
+    };
+    return std::all_of(tag.begin(), tag.end(), ldh) && tag.back() != '-' &&
+           rest.find_first_of("[]\\ ") == std::string_view::npos;
+}
+
+// An SMTP envelope address (RFC 5321 Mailbox) in printable ASCII: a dot-atom or quoted local
+// part, '@', and a domain name or an address literal in brackets.
+inline boost::system::error_code validate_address(std::string_view field, std::string_view addr,
+                                                  std::string& why) {
+    const std::string name(field);
+    if (addr.empty())
+        return invalid(why, name + ": empty");
+    if (addr.size() > 320)
+        return invalid(why, name + ": longer than 320 characters");
+    for (char c : addr) {
+        if (c == '\r' || c == '\n')
+            return invalid(why, name + ": contains CR or LF");
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u > 0x7e)
+            return invalid(why, name + ": contains a character outside printable ASCII");
+    }
+    const auto at = addr.rfind('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 == addr.size())
+        return invalid(why, name + ": not an address of the form local@domain");
+    const auto local = addr.substr(0, at);
+    const auto domain = addr.substr(at + 1);
+
+    if (local.front() == '"') {
+        if (local.size() < 2 || local.back() != '"')
+            return invalid(why, name + ": unterminated quoted local part");
+    } else if (!std::all_of(local.begin(), local.end(), is_atext) || local.front() == '.' ||
+               local.back() == '.' || local.find("..") != std::string_view::npos) {
+        return invalid(why, name + ": the local part is not a valid dot-atom (pass the bare "
+                                   "address, without a display name or angle brackets)");
+    }
+
+    if (local.size() > 64)
+        return invalid(why, name + ": the local part is longer than 64 characters");
+    if (domain.front() == '[' || domain.back() == ']') {
+        // An address literal (RFC 5321 4.1.3): [IPv4], [IPv6:...] or [tag:content].
+        const auto content = domain.size() >= 2 && domain.front() == '[' && domain.back() == ']'
+                                 ? domain.substr(1, domain.size() - 2)
+                                 : std::string_view();
+        if (!is_address_literal(content))
+            return invalid(why, name + ": the address literal is empty or malformed");
+        return {};
+    }
+    if (domain.size() > 253 || !std::all_of(domain.begin(), domain.end(), is_domain_char))
+        return invalid(why, name + ": the domain is not a valid host name");
+    // Every label: 1 to 63 letters, digits or hyphens, neither starting nor ending with one.
+    for (std::size_t start = 0; start <= domain.size();) {
+        auto dot = domain.find('.', start);
+        if (dot == std::string_view::npos)
+            dot = domain.size();
+        const auto label = domain.substr(start, dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return invalid(why, name + ": the domain is not a valid host name (label \"" +
+                                    std::string(label) + "\")");
+        start = dot + 1;
+    }
+    return {};
+}
+
+// Returns the offset of the first byte that is not part of valid UTF-8, or npos.
+inline std::size_t find_invalid_utf8(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        // Most messages are ASCII (7-bit MIME): skip sixteen (SSE2) or eight bytes at a time.
+#if defined(__SSE2__)
+        while (i + 16 <= n &&
+               _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0)
+            i += 16;
+#endif
+        while (i + 8 <= n) {
+            std::uint64_t word;
+            std::memcpy(&word, p + i, 8);
+            if (word & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        const unsigned char c = p[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len;
+        std::uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + len > n)
+            return i;
+        for (std::size_t k = 1; k < len; ++k) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF.
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return i;
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
+// RFC 5322 2.1.1: a line is at most 998 octets, excluding its line break.
+inline constexpr std::size_t max_mime_line_length = 998;
+
+// The 1-based number of the first line longer than max_mime_line_length, if any. A line ends
+// at LF; a CR right before it is part of the break.
+inline std::optional<std::size_t> find_overlong_line(std::string_view mime) noexcept {
+    std::size_t line = 1;
+    const char* p = mime.data();
+    const char* const end = p + mime.size();
+    while (p != end) {
+        const auto* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
+        const char* line_end = lf ? lf : end;
+        std::size_t length = static_cast<std::size_t>(line_end - p);
+        if (lf && length > 0 && line_end[-1] == '\r')
+            --length;
+        if (length > max_mime_line_length)
+            return line;
+        if (!lf)
+            break;
+        p = lf + 1;
+        ++line;
+    }
+    return std::nullopt;
+}
+
+inline boost::system::error_code validate_mime(std::string_view mime, std::size_t limit,
+                                               std::string& why) {
+    if (mime.empty())
+        return invalid(why, "mime_message: empty");
+    if (mime.size() > limit)
+        return invalid(why, "mime_message: " + std::to_string(mime.size()) +
+                                " bytes, more than the limit of " + std::to_string(limit));
+    const auto colon = mime.find(':');
+    const auto first_eol = mime.find_first_of("\r\n");
+    if (colon == 0 || colon == std::string_view::npos || colon > first_eol ||
+        !std::all_of(mime.begin(), mime.begin() + static_cast<std::ptrdiff_t>(colon),
+                     [](char c) { return c > 0x20 && c < 0x7f; }))
+        return invalid(why, "mime_message: does not start with a header field (Name: value)");
+    if (mime.find("\r\n\r\n") == std::string_view::npos &&
+        mime.find("\n\n") == std::string_view::npos)
+        return invalid(why, "mime_message: no empty line ends the header block");
+    if (auto bad = find_invalid_utf8(mime); bad != std::string_view::npos)
+        return invalid(why, "mime_message: not valid UTF-8 at byte " + std::to_string(bad) +
+                                " (encode 8-bit content with a Content-Transfer-Encoding)");
+    if (auto line = find_overlong_line(mime))
+        return invalid(why, "mime_message: line " + std::to_string(*line) + " is longer than " +
+                                std::to_string(max_mime_line_length) +
+                                " octets (RFC 5322; wrap it, or use a transfer encoding "
+                                "such as base64 or quoted-printable)");
+    return {};
+}
+
+inline bool is_header_value_safe(std::string_view value) noexcept {
+    return std::all_of(value.begin(), value.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u >= 0x20 && u != 0x7f;
+    });
+}
+
+// Values that go into header fields must not be able to split the request.
+inline boost::system::error_code
+validate_header_inputs(const credentials& creds, const client_options& opts, std::string& why) {
+    if (auto token = creds.token()) {
+        if (token->token.empty() || !is_header_value_safe(token->token))
+            return invalid(why, "credentials: the API token is empty or has a control character");
+    } else if (auto key = creds.key()) {
+        if (key->email.empty() || key->key.empty() || !is_header_value_safe(key->email) ||
+            !is_header_value_safe(key->key))
+            return invalid(why, "credentials: the email or key is empty or has a control "
+                                "character");
+    }
+    if (!is_header_value_safe(opts.user_agent))
+        return invalid(why, "user_agent: has a control character");
+    return {};
+}
+
+} // namespace cfmail::detail
+
+#endif
