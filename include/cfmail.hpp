@@ -3,8 +3,8 @@
 #define CFMAIL_HPP
 
 /// @file cfmail.hpp
-/// Everything but the Beast/OpenSSL transport and the mock: include <cfmail/https.hpp> for the
-/// ready-made HTTPS clients, <cfmail/testing/mock_transport.hpp> for the mock.
+/// Everything but the Beast/OpenSSL transport and the mock: include <cfmail/https_client.hpp> for
+/// the ready-made HTTPS clients, <cfmail/testing/mock_transport.hpp> for the mock.
 
 #include <cfmail/client.hpp>
 #include <cfmail/config.hpp>

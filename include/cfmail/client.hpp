@@ -131,8 +131,6 @@ public:
             state_->transport.get_executor());
     }
 
-    /// @name send_raw: a complete MIME message (see send_raw_request)
-    /// @{
     /// Sends a message; throws error_with_diagnostics on any failure.
     send_raw_result send_raw(const send_raw_request& req) requires sync_transport<Transport> {
         return execute(req);
@@ -156,10 +154,7 @@ public:
                         CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /// @name send
-    /// @{
     /// Sends a structured message (the API composes it); throws error_with_diagnostics on any
     /// failure.
     send_result send(const send_request& req) requires sync_transport<Transport> {
@@ -185,10 +180,7 @@ public:
     auto async_send(const send_request& req, diagnostics& diag, CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /// @name list_suppressions
-    /// @{
     /// Reads one page of the suppression list (see suppression_pages to walk them all); throws
     /// error_with_diagnostics on any failure.
     suppression_page
@@ -218,10 +210,7 @@ public:
                                  CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /// @name get_suppression
-    /// @{
     /// Reads one suppression; throws error_with_diagnostics on any failure.
     suppression
     get_suppression(const get_suppression_request& req) requires sync_transport<Transport> {
@@ -245,10 +234,7 @@ public:
                                CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /// @name create_suppression
-    /// @{
     /// Suppresses an address (an existing entry gives its id); throws error_with_diagnostics on any
     /// failure.
     suppression_ref
@@ -278,10 +264,7 @@ public:
                                   CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /// @name edit_suppression
-    /// @{
     /// Changes a suppression's expiry or note; throws error_with_diagnostics on any failure.
     suppression
     edit_suppression(const edit_suppression_request& req) requires sync_transport<Transport> {
@@ -307,10 +290,7 @@ public:
                                 CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /// @name delete_suppression
-    /// @{
     /// Removes a suppression; throws error_with_diagnostics on any failure.
     suppression_ref
     delete_suppression(const delete_suppression_request& req) requires sync_transport<Transport> {
@@ -336,10 +316,7 @@ public:
                                   CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /// @name import_suppressions
-    /// @{
     /// Suppresses up to 1,000 addresses at once; throws error_with_diagnostics on any failure.
     import_result
     import_suppressions(const import_suppressions_request& req) requires sync_transport<Transport> {
@@ -368,7 +345,6 @@ public:
                                    CompletionToken&& token = {}) {
         return async_execute(req, diag, std::forward<CompletionToken>(token));
     }
-    /// @}
 
 private:
     // Only sends in flight share the state; without them there is nothing to end.

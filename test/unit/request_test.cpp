@@ -1,5 +1,6 @@
 // Validation and request building of the protocol core, stepped without any transport.
 #include <cfmail/credentials.hpp>
+#include <cfmail/detail/json_escape.hpp>
 #include <cfmail/detail/send_algorithm.hpp>
 #include <cfmail/error.hpp>
 
