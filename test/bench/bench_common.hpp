@@ -28,6 +28,7 @@ struct client_args {
     std::string token;      // $CLOUDFLARE_API_TOKEN, or a placeholder
     std::string from = "sender@example.com";
     std::string recipient = "recipient@example.com";
+    bool structured = false; // `send` with MESSAGE_FILE's bytes as one attachment
 
     std::string send_raw_url() const {
         return base_url + "/accounts/" + account_id + "/email/sending/send_raw";

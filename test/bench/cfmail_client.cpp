@@ -37,15 +37,28 @@ int run_cfmail_client(client_args args) {
                                  cfmail::api_token{args.token}, options);
 
     // The message is moved, not copied, into the one request every send reuses.
+    const bool structured = args.structured;
     const cfmail::send_raw_request request{
-        args.account_id, args.from, {args.recipient}, std::move(args.message)};
+        args.account_id, args.from, {args.recipient}, structured ? "" : std::move(args.message)};
+    cfmail::send_request send;
+    if (structured) {
+        send.account_id = args.account_id;
+        send.from = {args.from};
+        send.to = {{args.recipient}};
+        send.subject = "Your report";
+        send.text = "The report is attached.";
+        send.attachments.push_back({"report.pdf", "application/pdf", std::move(args.message)});
+    }
     std::size_t started = 0, ok = 0, finished = 0, reported = 0;
     auto sender = [&]() -> asio::awaitable<void> {
         cfmail::diagnostics diag;
         while (started < args.n) {
             ++started;
             auto [ec, result] =
-                co_await client.async_send_raw(request, diag, asio::as_tuple(asio::use_awaitable));
+                structured
+                    ? co_await client.async_send(send, diag, asio::as_tuple(asio::use_awaitable))
+                    : co_await client.async_send_raw(request, diag,
+                                                     asio::as_tuple(asio::use_awaitable));
             if (!ec && !result.delivered.empty())
                 ++ok;
             else if (reported++ < 5)

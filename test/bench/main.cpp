@@ -4,6 +4,7 @@
 // test/bench/run.sh compares.
 //   cfmail-bench server http|https PORT_FILE [CERT KEY]
 //   cfmail-bench client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]            (cfmail)
+//   cfmail-bench client-send BASE_URL N CONCURRENCY FILE [CA_FILE]   (FILE attached to a send)
 //   cfmail-bench-baseline client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]   (libcurl)
 // A client prints one JSON object as its last line and exits 0 only when every send succeeded.
 
@@ -38,8 +39,9 @@ int main(int argc, char** argv) {
     const std::string_view mode = argc > 1 ? argv[1] : "";
     if (mode == "server")
         return run_server(argc - 2, argv + 2);
-    if (mode == "client") {
+    if (mode == "client" || mode == "client-send") {
         client_args args;
+        args.structured = mode == "client-send";
         std::string why;
         if (!parse_client_args(argc - 2, argv + 2, args, why)) {
             std::fprintf(stderr, "%s client: %s\n", argv[0], why.c_str());
@@ -50,7 +52,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s server|client ...\n"
                  "  server http|https PORT_FILE [CERT KEY]\n"
-                 "  client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]\n",
+                 "  client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]\n"
+                 "  client-send BASE_URL N CONCURRENCY FILE [CA_FILE]  (FILE attached to a send)\n",
                  argv[0]);
     return 2;
 }
