@@ -355,6 +355,9 @@ BOOST_AUTO_TEST_CASE(safe_operations_retry_unknown_outcomes) {
     BOOST_TEST((d.answer(504, "").what == next_action::kind::done)); // retries spent
     BOOST_TEST(d.action.ec == error::outcome_unknown);
     // A 501 is no transient failure; a 400 is a refusal: neither is repeated.
+    stepped<get_suppression_op> not_implemented(get_suppression_request{account, "x"});
+    BOOST_TEST((not_implemented.answer(501, "").what == next_action::kind::done));
+    BOOST_TEST(not_implemented.action.ec == error::outcome_unknown);
     stepped<get_suppression_op> g(get_suppression_request{account, "x"});
     BOOST_TEST((g.answer(400, testing::mock_transport::error_body(10001, "bad")).what ==
                 next_action::kind::done));

@@ -251,22 +251,20 @@ CFMAIL_DECL next_action exchange_machine::on_answer() {
                 return retry_after(server_or_backoff_delay());
             return finish(error::api_rejected);
         }
-        // A repeatable operation also retries what an intermediary or an overloaded API
-        // answers when it may or may not have acted.
-        if (repeat_safe() && (status == 502 || status == 503 || status == 504)) {
-            diag_->unanswered_request = true;
-            if (retries_left() && !server_forbids_retry)
-                return retry_after(server_or_backoff_delay());
-        }
         // Any other 5xx, envelope or not (an intermediary, or a failure after the API acted):
-        // whether the email went out is unknown. The envelope's codes stay in diagnostics.
+        // whether the request took effect is unknown. The envelope's codes stay in
+        // diagnostics. A repeatable operation retries the transient ones (a 500, and what a
+        // gateway or an overloaded API answers); a 501 or 505 would only answer the same.
         diag_->unanswered_request = true;
         diag_->detail = "HTTP " + std::to_string(status) +
                         (error_envelope ? " is not an answer the API documents as \"nothing sent\""
                                         : " without a Cloudflare error envelope") +
-                        ": the email may have been sent";
-        if ((repeat_safe() || policy.retry_outcome_unknown) && retries_left() &&
-            !server_forbids_retry)
+                        (repeat_safe() ? ": the request may have taken effect"
+                                       : ": the email may have been sent");
+        const bool transient_status =
+            status == 500 || status == 502 || status == 503 || status == 504;
+        if (((repeat_safe() && transient_status) || policy.retry_outcome_unknown) &&
+            retries_left() && !server_forbids_retry)
             return retry_after(server_or_backoff_delay());
         return finish(error::outcome_unknown);
     }
