@@ -1,6 +1,6 @@
-// cfmail-send against cfmail-emulator over TLS, as separate processes: every exit code, a
-// byte-exact round trip, what reaches the terminal; and the emulator against clients that
-// break the rules.
+// cfmail-send and cfmail-suppressions against cfmail-emulator over TLS, as separate
+// processes: every exit code, a byte-exact round trip, what reaches the terminal; and the
+// emulator against clients that break the rules.
 #include "processes.hpp"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <random>
+#include <set>
 #include <sys/socket.h>
 
 using namespace cfmail_test;
@@ -25,6 +26,37 @@ std::string common_args(const emulator_process& e,
                         const std::string& account = "023e105f4ecef8ad9ca31a8372d0c353") {
     return "--account " + quote(account) + " --from sender@example.com --base-url " +
            quote(e.base_url() + "/");
+}
+
+std::string suppression_args(const emulator_process& e,
+                             const std::string& account = "023e105f4ecef8ad9ca31a8372d0c353") {
+    return "--account " + quote(account) + " --base-url " + quote(e.base_url() + "/");
+}
+
+// Each line of `out` as a JSON object; anything else, or a last line without its newline,
+// fails the test.
+std::vector<boost::json::object> json_lines(const std::string& out) {
+    BOOST_TEST_REQUIRE((out.empty() || out.back() == '\n'), out);
+    std::vector<boost::json::object> objects;
+    std::istringstream lines(out);
+    std::string line;
+    while (std::getline(lines, line)) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(line, ec);
+        BOOST_TEST_REQUIRE(!ec, line);
+        BOOST_TEST_REQUIRE(v.is_object(), line);
+        objects.push_back(std::move(v.as_object()));
+    }
+    return objects;
+}
+
+// The one object a command printed.
+boost::json::object json_object(const run_result& r) {
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    BOOST_TEST(r.err.empty(), r.err);
+    auto objects = json_lines(r.out);
+    BOOST_TEST_REQUIRE(objects.size() == 1u, r.out);
+    return std::move(objects[0]);
 }
 
 void check_one_line_without_secret(const run_result& r) {
@@ -368,6 +400,211 @@ BOOST_AUTO_TEST_CASE(server_text_reaches_the_terminal_neutralised) {
     const std::string id(boost::json::parse(ok.out).at("message_id").as_string());
     BOOST_TEST(starts_with(id, "<\x1b]0;title\x07\x1b[2J\xc2\x9b\x7f"), id);
     BOOST_TEST(e.stored().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(suppressions_commands_against_the_emulator) {
+    // Two entries a page unless a list asks for another size: listing takes several pages.
+    emulator_process e(true, {"--page-size", "2"});
+    const auto args = suppression_args(e);
+
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) {
+        const auto n = std::to_string(i);
+        auto added = json_object(
+            e.suppressions(args + " add user" + n + "@example.com --note " + quote("note " + n)));
+        BOOST_TEST(added.at("scope").at("type").as_string() == "account");
+        ids.emplace_back(added.at("id").as_string());
+    }
+    const std::string in_one_domain =
+        " --domain mail.example.com --expires-at 2099-12-31T23:59:59Z";
+    auto domain = json_object(e.suppressions(args + " add user0@example.com" + in_one_domain));
+    BOOST_TEST(domain.at("scope").at("type").as_string() == "sending_domain");
+    BOOST_TEST(domain.at("scope").at("value").as_string() == "mail.example.com");
+    const std::string domain_id(domain.at("id").as_string());
+
+    // Every entry once, in three requests of two, two and one.
+    int before = e.stats().first;
+    auto all = e.suppressions(args + " list");
+    BOOST_TEST_REQUIRE(all.status == 0, all.err);
+    BOOST_TEST(all.err.empty(), all.err);
+    const auto listed = json_lines(all.out);
+    BOOST_TEST(listed.size() == 5u, all.out);
+    BOOST_TEST(e.stats().first == before + 3);
+    std::set<std::string> listed_ids;
+    for (const auto& s : listed)
+        listed_ids.emplace(s.at("id").as_string());
+    BOOST_TEST(listed_ids.size() == 5u);
+    BOOST_TEST(listed_ids.count(domain_id) == 1u);
+
+    // The filters hold on every page: four account entries in two pages.
+    before = e.stats().first;
+    auto account_only = e.suppressions(args + " list --scope account");
+    BOOST_TEST_REQUIRE(account_only.status == 0, account_only.err);
+    const auto account_entries = json_lines(account_only.out);
+    BOOST_TEST(account_entries.size() == 4u, account_only.out);
+    for (const auto& s : account_entries)
+        BOOST_TEST(s.at("scope").at("type").as_string() == "account");
+    BOOST_TEST(e.stats().first == before + 2);
+    auto user0 = e.suppressions(args + " list --search user0@ --per-page 1");
+    BOOST_TEST_REQUIRE(user0.status == 0, user0.err);
+    const auto user0_entries = json_lines(user0.out);
+    BOOST_TEST(user0_entries.size() == 2u, user0.out);
+    for (const auto& s : user0_entries)
+        BOOST_TEST(s.at("email").as_string() == "user0@example.com");
+    auto in_domain = e.suppressions(args + " list --scope mail.example.com");
+    BOOST_TEST_REQUIRE(in_domain.status == 0, in_domain.err);
+    BOOST_TEST(json_lines(in_domain.out).size() == 1u, in_domain.out);
+
+    auto got = json_object(e.suppressions(args + " get " + quote(ids[1])));
+    BOOST_TEST(got.at("id").as_string() == ids[1]);
+    BOOST_TEST(got.at("email").as_string() == "user1@example.com");
+    BOOST_TEST(got.at("note").as_string() == "note 1");
+
+    auto renoted = json_object(e.suppressions(args + " edit " + quote(ids[1]) + " --note changed"));
+    BOOST_TEST(renoted.at("note").as_string() == "changed");
+    auto cleared = json_object(e.suppressions(args + " edit " + quote(ids[1]) + " --note ''"));
+    BOOST_TEST(cleared.at("note").is_null());
+    auto permanent =
+        json_object(e.suppressions(args + " edit " + quote(domain_id) + " --permanent"));
+    BOOST_TEST(permanent.at("expires_at").is_null());
+    auto expiring = json_object(
+        e.suppressions(args + " edit " + quote(ids[2]) + " --expires-at 2099-01-01T00:00:00Z"));
+    BOOST_TEST(expiring.at("expires_at").is_string());
+    BOOST_TEST(expiring.at("note").as_string() == "note 2"); // what was not named stays
+
+    auto removed = json_object(e.suppressions(args + " remove " + quote(ids[3])));
+    BOOST_TEST(removed.at("id").as_string() == ids[3]);
+    auto gone = e.suppressions(args + " get " + quote(ids[3]));
+    BOOST_TEST(gone.status == 1);
+    check_one_line_without_secret(gone);
+    BOOST_TEST(gone.err.find("404") != std::string::npos, gone.err);
+
+    // A JSON array from a file, then addresses a line from stdin.
+    const auto array_file = e.message_file(
+        R"([{"email":"bulk0@example.com"},
+            {"email":"bulk1@example.com","note":"from a file",
+             "scope":{"type":"sending_domain","value":"mail.example.com"}},
+            {"email":"bulk2@example.com","scope":{"type":"account"},
+             "expires_at":"2099-12-31T23:59:59Z","note":null}])");
+    auto imported = json_object(e.suppressions(args + " import " + quote(array_file)));
+    BOOST_TEST(imported.at("total").as_int64() == 3);
+    BOOST_TEST(imported.at("processed").as_int64() == 3);
+    BOOST_TEST(imported.at("items").as_array().size() == 3u);
+    const auto lines_file =
+        e.message_file("# addresses\nline0@example.com\r\n\n  line1@example.com  \n");
+    auto from_stdin = json_object(e.suppressions(args + " import - <" + quote(lines_file)));
+    BOOST_TEST(from_stdin.at("total").as_int64() == 2);
+    BOOST_TEST(from_stdin.at("processed").as_int64() == 2);
+
+    // A note with ESC sequences, BEL, U+009B and DEL comes back as the same string, but
+    // nothing raw reaches the terminal.
+    const std::string raw_note = "\x1b]0;title\x07\x1b[2J\xc2\x9b\x7f";
+    auto odd = json_object(e.suppressions(args + " add odd@example.com --note " + quote(raw_note)));
+    auto odd_entry = e.suppressions(args + " get " + quote(std::string(odd.at("id").as_string())));
+    BOOST_TEST_REQUIRE(odd_entry.status == 0, odd_entry.err);
+    BOOST_TEST(terminal_safe(odd_entry.out), odd_entry.out);
+    BOOST_TEST(json_object(odd_entry).at("note").as_string() == raw_note);
+
+    auto final_list = e.suppressions(args + " list");
+    BOOST_TEST_REQUIRE(final_list.status == 0, final_list.err);
+    BOOST_TEST(json_lines(final_list.out).size() == 10u, final_list.out);
+    for (std::size_t start = 0; start < final_list.out.size();) {
+        const auto end = final_list.out.find('\n', start) + 1;
+        BOOST_TEST(terminal_safe(final_list.out.substr(start, end - start)));
+        start = end;
+    }
+    BOOST_TEST(final_list.out.find("SECRET") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(suppressions_exit_statuses) {
+    emulator_process e;
+    const auto empty_array = e.message_file("[]");
+    const auto empty_file = e.message_file("# nothing\n\n");
+    std::string many;
+    for (int i = 0; i <= 1000; ++i)
+        many += "user" + std::to_string(i) + "@example.com\n";
+    const auto too_many = e.message_file(many);
+    const auto not_json = e.message_file("[{\"email\": ");
+    const auto misspelt = e.message_file(R"([{"email":"a@example.com","notes":"x"}])");
+    const auto bad_scope =
+        e.message_file(R"([{"email":"a@example.com","scope":{"type":"domain"}}])");
+    const auto bad_address = e.message_file("good@example.com\nnot an address\n");
+    // A base URL where nothing listens: reaching the network would give exit 3, not 2.
+    const std::string nowhere =
+        "--account abc --base-url http://127.0.0.1:" + std::to_string(closed_port());
+    for (const std::string& args :
+         {nowhere,
+          nowhere + " frobnicate",
+          nowhere + " get",
+          nowhere + " get a b",
+          nowhere + " list extra",
+          nowhere + " list --note x",
+          nowhere + " add a@example.com --permanent",
+          nowhere + " edit some-id",
+          nowhere + " edit some-id --permanent --expires-at 2099-12-31T23:59:59Z",
+          nowhere + " list --per-page 0",
+          nowhere + " list --per-page 1001",
+          nowhere + " list --scope ''",
+          nowhere + " list --email 'not an address'",
+          nowhere + " add 'bad address'",
+          nowhere + " add a@example.com --expires-at tomorrow",
+          nowhere + " add a@example.com --domain 'not a domain'",
+          nowhere + " get 'a/b'",
+          nowhere + " import",
+          nowhere + " import " + quote(empty_array),
+          nowhere + " import " + quote(empty_file),
+          nowhere + " import " + quote(too_many),
+          nowhere + " import " + quote(not_json),
+          nowhere + " import " + quote(misspelt),
+          nowhere + " import " + quote(bad_scope),
+          nowhere + " import " + quote(bad_address),
+          nowhere + " import /nonexistent/list.json",
+          std::string("list"),
+          nowhere + " --timeout 0 list",
+          nowhere + " --max-retries 101 list",
+          nowhere + " --ca-file /nonexistent.pem list",
+          nowhere + " list --unknown-option"}) {
+        auto r = e.suppressions(args, "CLOUDFLARE_API_TOKEN=cli-SECRET-token", false);
+        BOOST_TEST(r.status == 2, args << ": " << r.err);
+        check_one_line_without_secret(r);
+        BOOST_TEST(starts_with(r.err, "cfmail-suppressions: "), r.err);
+    }
+    auto no_credentials = e.suppressions(nowhere + " list", "", false);
+    BOOST_TEST(no_credentials.status == 2, no_credentials.err);
+    check_one_line_without_secret(no_credentials);
+    BOOST_TEST(e.stats().first == 0); // the emulator was never asked either
+
+    // 1: the API's answers.
+    const auto args = suppression_args(e);
+    auto missing = e.suppressions(args + " get no-such-id");
+    BOOST_TEST(missing.status == 1);
+    check_one_line_without_secret(missing);
+    BOOST_TEST(missing.err.find("404") != std::string::npos, missing.err);
+    BOOST_TEST(missing.err.find("10000") != std::string::npos, missing.err);
+    auto wrong_token = e.suppressions(args + " list", "CLOUDFLARE_API_TOKEN=wrong-SECRET");
+    BOOST_TEST(wrong_token.status == 1);
+    check_one_line_without_secret(wrong_token);
+    BOOST_TEST(wrong_token.err.find("401") != std::string::npos, wrong_token.err);
+    auto escaped = e.suppressions(suppression_args(e, "fault-escape-x") + " get some-id");
+    BOOST_TEST(escaped.status == 1);
+    check_one_line_without_secret(escaped);
+    BOOST_TEST(terminal_safe(escaped.err), escaped.err);
+    BOOST_TEST(escaped.err.find("\\x1b[31mred\\x1b[0m") != std::string::npos, escaped.err);
+
+    // 3: nothing listens, or the answer cannot be read.
+    auto refused = e.suppressions(nowhere + " --max-retries 0 list");
+    BOOST_TEST(refused.status == 3);
+    check_one_line_without_secret(refused);
+    auto wrong_shape = e.suppressions(suppression_args(e, "fault-wrongshape-x") + " list");
+    BOOST_TEST(wrong_shape.status == 3);
+    check_one_line_without_secret(wrong_shape);
+
+    auto help = e.suppressions("--help", "", false);
+    BOOST_TEST(help.status == 0);
+    BOOST_TEST(help.out.find("import") != std::string::npos);
+    auto version = e.suppressions("--version", "", false);
+    BOOST_TEST(version.status == 0);
+    BOOST_TEST(version.out.find("cfmail-suppressions") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(emulator_rejects_bad_command_lines) {

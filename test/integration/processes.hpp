@@ -1,5 +1,6 @@
-// The example programs as child processes: cfmail-emulator (over TLS or plain HTTP) and
-// cfmail-send. Their paths come from CFMAIL_SEND and CFMAIL_EMULATOR.
+// The example programs as child processes: cfmail-emulator (over TLS or plain HTTP),
+// cfmail-send and cfmail-suppressions. Their paths come from CFMAIL_EMULATOR, CFMAIL_SEND and
+// CFMAIL_SUPPRESSIONS.
 #ifndef CFMAIL_TEST_PROCESSES_HPP
 #define CFMAIL_TEST_PROCESSES_HPP
 
@@ -172,10 +173,24 @@ public:
     run_result send(const std::string& args,
                     const std::string& env = "CLOUDFLARE_API_TOKEN=cli-SECRET-token",
                     bool with_ca = true) const {
+        return run("CFMAIL_SEND", args, env, with_ca);
+    }
+
+    // Runs cfmail-suppressions the same way.
+    run_result suppressions(const std::string& args,
+                            const std::string& env = "CLOUDFLARE_API_TOKEN=cli-SECRET-token",
+                            bool with_ca = true) const {
+        return run("CFMAIL_SUPPRESSIONS", args, env, with_ca);
+    }
+
+    // Runs the program that `variable` names with `args`, `--ca-file` last unless told not to
+    // (so `args` must not end the options with `--`).
+    run_result run(const char* variable, const std::string& args, const std::string& env,
+                   bool with_ca) const {
         const std::string cmd =
             "env -u CLOUDFLARE_API_TOKEN -u CLOUDFLARE_EMAIL -u CLOUDFLARE_API_KEY "
             "-u CLOUDFLARE_ACCOUNT_ID -u CLOUDFLARE_BASE_URL " +
-            env + " timeout 60 " + quote(program("CFMAIL_SEND")) + " " + args +
+            env + " timeout 60 " + quote(program(variable)) + " " + args +
             (with_ca ? " --ca-file " + quote(cert_.cert_file) : "") + " >" +
             quote((dir_ / "send.out").string()) + " 2>" + quote((dir_ / "send.err").string());
         run_result r;
