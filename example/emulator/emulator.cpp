@@ -300,6 +300,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server_state> state, tcp::acce
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
+        // Answers leave at once, as the API's do: with Nagle, an early refusal could wait for
+        // an ACK and be lost to the reset that closing an unread connection sends.
+        boost::system::error_code option_ec;
+        socket.set_option(asio::ip::tcp::no_delay(true), option_ec);
         connection_slot slot(state);
         if (tls)
             asio::co_spawn(ex, tls_session(state, std::move(slot), std::move(socket), *tls),

@@ -133,6 +133,9 @@ private:
             if (ec)
                 co_return;
             ++connections_;
+            // Each write leaves at once: with Nagle, a small answer could wait for the ACK of
+            // the last handshake record and be discarded by the reset that closing sends.
+            socket.set_option(tcp::no_delay(true), ec);
             auto shared = std::make_shared<tcp::socket>(std::move(socket));
             if (use_tls_) {
                 auto stream = std::make_shared<asio::ssl::stream<tcp::socket&>>(*shared, tls_);
