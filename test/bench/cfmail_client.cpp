@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <tuple>
 
 namespace cfmail_bench {
 
@@ -54,11 +55,16 @@ int run_cfmail_client(client_args args) {
         cfmail::diagnostics diag;
         while (started < args.n) {
             ++started;
-            auto [ec, result] =
-                structured
-                    ? co_await client.async_send(send, diag, asio::as_tuple(asio::use_awaitable))
-                    : co_await client.async_send_raw(request, diag,
-                                                     asio::as_tuple(asio::use_awaitable));
+            // Two statements, not a conditional: GCC 12 mishandles temporaries of a co_await
+            // inside `?:`.
+            boost::system::error_code ec;
+            cfmail::send_raw_result result;
+            if (structured)
+                std::tie(ec, result) =
+                    co_await client.async_send(send, diag, asio::as_tuple(asio::use_awaitable));
+            else
+                std::tie(ec, result) = co_await client.async_send_raw(
+                    request, diag, asio::as_tuple(asio::use_awaitable));
             if (!ec && !result.delivered.empty())
                 ++ok;
             else if (reported++ < 5)
