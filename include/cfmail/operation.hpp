@@ -89,6 +89,17 @@ concept operation_descriptor = requires(const typename Op::request_type& req,
     { Op::read(jv, info, out) } -> std::same_as<bool>;
 };
 
+/// The `read` of a descriptor whose result is read by `read_result(value, out)` (found by
+/// argument-dependent lookup) and ignores `result_info`: a descriptor inherits it.
+template <class Result>
+struct reads_result {
+    /// Reads `result` into `out`; false on a wrong shape.
+    static bool read(const boost::json::value& result, const std::optional<result_info>&,
+                     Result& out) {
+        return read_result(result, out);
+    }
+};
+
 /// The descriptor of a request type: `Request::operation`.
 template <class Request>
 using operation_of = typename Request::operation;

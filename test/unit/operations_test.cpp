@@ -364,6 +364,23 @@ BOOST_AUTO_TEST_CASE(safe_operations_retry_unknown_outcomes) {
     BOOST_TEST(g.action.ec == error::api_rejected);
 }
 
+// Bulk import past its 10-a-minute limit: the 429's Retry-After is waited for, as for sends,
+// and one longer than retry_policy::max_retry_after is reported at once.
+BOOST_AUTO_TEST_CASE(bulk_import_waits_out_its_rate_limit) {
+    const import_suppressions_request bulk{account, {{"a@example.com"}}};
+    stepped<import_suppressions_op> s(bulk);
+    s.algo.response().headers = {{"Retry-After", "7"}};
+    BOOST_TEST((s.answer(429, testing::mock_transport::error_body(10004, "slow")).what ==
+                next_action::kind::wait));
+    BOOST_TEST(s.action.delay == 7000ms);
+    stepped<import_suppressions_op> far(bulk);
+    far.algo.response().headers = {{"Retry-After", "3600"}};
+    BOOST_TEST((far.answer(429, testing::mock_transport::error_body(10004, "slow")).what ==
+                next_action::kind::done));
+    BOOST_TEST(far.action.ec == error::api_rejected);
+    BOOST_TEST((far.diag.retry_after.value_or(0ms) == 3600s));
+}
+
 // Results: unknown reasons and statuses are kept as text; a wrong shape is bad_response.
 BOOST_AUTO_TEST_CASE(results_are_read_tolerantly) {
     stepped<get_suppression_op> g(get_suppression_request{account, "x"});
@@ -513,6 +530,7 @@ BOOST_AUTO_TEST_CASE(missing_result_info_ends_and_failures_stay) {
     pages.next(ec, diag);
     BOOST_TEST(ec == error::api_rejected);
     BOOST_TEST(!pages.done());
+    BOOST_TEST(pages.next_request().cursor.empty()); // the failed page is asked for again
     BOOST_TEST(pages.next().items.size() == 1u);
     BOOST_TEST(pages.done());
 }

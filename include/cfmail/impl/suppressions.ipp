@@ -2,6 +2,7 @@
 #ifndef CFMAIL_IMPL_SUPPRESSIONS_IPP
 #define CFMAIL_IMPL_SUPPRESSIONS_IPP
 
+#include <cfmail/impl/envelope.ipp>
 #include <cfmail/impl/validation.ipp>
 #include <cfmail/operations/suppressions.hpp>
 
@@ -28,34 +29,6 @@ inline bool read_string(const boost::json::object& o, std::string_view key, std:
         return false;
     out.assign(s->data(), s->size());
     return true;
-}
-
-inline bool read_optional(const boost::json::object& o, std::string_view key,
-                          std::optional<std::string>& out) {
-    out.reset();
-    const auto* v = field(o, key);
-    if (!v || v->is_null())
-        return true;
-    const auto* s = v->if_string();
-    if (!s)
-        return false;
-    out.emplace(s->data(), s->size());
-    return true;
-}
-
-inline bool read_count(const boost::json::object& o, std::string_view key, std::int64_t& out) {
-    const auto* v = field(o, key);
-    if (!v || v->is_null())
-        return true;
-    if (const auto* i = v->if_int64()) {
-        out = *i;
-        return true;
-    }
-    if (const auto* u = v->if_uint64(); u && *u <= INT64_MAX) {
-        out = static_cast<std::int64_t>(*u);
-        return true;
-    }
-    return false;
 }
 
 inline bool read_scope(const boost::json::value& jv, suppression_scope& out) {
@@ -85,24 +58,8 @@ inline bool read_optional_scope(const boost::json::object& o,
     return read_scope(*v, out.emplace());
 }
 
-// An id as a path segment: it is percent-encoded anyway, but one that could only be a mistake
-// (or an attempt to reach another path) is refused before anything is sent.
 inline boost::system::error_code validate_suppression_id(std::string_view id, std::string& why) {
-    if (id.empty())
-        return invalid(why, "suppression_id: empty");
-    if (id.size() > 256)
-        return invalid(why, "suppression_id: longer than 256 characters");
-    for (char c : id) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f)
-            return invalid(why, "suppression_id: contains a space, a control character or a "
-                                "byte outside printable ASCII");
-        if (c == '/' || c == '?' || c == '#' || c == '%' || c == '\\')
-            return invalid(why, std::string("suppression_id: contains '") + c + "'");
-    }
-    if (id == "." || id.find("..") != std::string_view::npos)
-        return invalid(why, "suppression_id: contains a dot segment");
-    return {};
+    return validate_path_segment("suppression_id", id, 256, true, why);
 }
 
 inline boost::system::error_code validate_scope(const std::string& field,
@@ -174,7 +131,8 @@ CFMAIL_DECL bool read_result(const boost::json::value& jv, suppression& out) {
     if (!read_string(*o, "id", out.id, true) || !read_string(*o, "email", out.email, true) ||
         !read_string(*o, "reason", out.reason, false) ||
         !read_string(*o, "created_at", out.created_at, false) ||
-        !read_optional(*o, "expires_at", out.expires_at) || !read_optional(*o, "note", out.note))
+        !read_optional_string(*o, "expires_at", out.expires_at) ||
+        !read_optional_string(*o, "note", out.note))
         return false;
     if (const auto* v = field(*o, "read_only"); v && !v->is_null()) {
         if (!v->is_bool())
@@ -198,10 +156,12 @@ CFMAIL_DECL bool read_result(const boost::json::value& jv, import_result& out) {
     if (!o)
         return false;
     using namespace detail;
-    if (!read_count(*o, "total", out.total) || !read_count(*o, "processed", out.processed) ||
-        !read_count(*o, "invalid", out.invalid) || !read_count(*o, "errors", out.errors) ||
-        !read_count(*o, "skipped", out.skipped) ||
-        !read_count(*o, "deduplicated", out.deduplicated))
+    if (!read_optional_integer(*o, "total", out.total) ||
+        !read_optional_integer(*o, "processed", out.processed) ||
+        !read_optional_integer(*o, "invalid", out.invalid) ||
+        !read_optional_integer(*o, "errors", out.errors) ||
+        !read_optional_integer(*o, "skipped", out.skipped) ||
+        !read_optional_integer(*o, "deduplicated", out.deduplicated))
         return false;
     const auto* items = field(*o, "items");
     if (!items || items->is_null())
@@ -215,9 +175,11 @@ CFMAIL_DECL bool read_result(const boost::json::value& jv, import_result& out) {
         if (!e)
             return false;
         auto& item = out.items.emplace_back();
-        if (!read_count(*e, "index", item.index) || !read_string(*e, "status", item.status, true) ||
-            !read_optional(*e, "id", item.id) || !read_optional(*e, "email", item.email) ||
-            !read_optional(*e, "error", item.error) || !read_optional_scope(*e, item.scope))
+        if (!read_optional_integer(*e, "index", item.index) ||
+            !read_string(*e, "status", item.status, true) ||
+            !read_optional_string(*e, "id", item.id) ||
+            !read_optional_string(*e, "email", item.email) ||
+            !read_optional_string(*e, "error", item.error) || !read_optional_scope(*e, item.scope))
             return false;
     }
     return true;

@@ -27,21 +27,33 @@ inline boost::system::error_code invalid(std::string& why, std::string text) {
     return error::invalid_request;
 }
 
-inline boost::system::error_code validate_account_id(std::string_view id, std::string& why) {
+// A value that becomes one path segment (an account id, a suppression id): it is
+// percent-encoded anyway, but one that could only be a mistake, or an attempt to reach another
+// path, is refused before anything is sent.
+inline boost::system::error_code validate_path_segment(const char* field, std::string_view id,
+                                                       std::size_t max_size, bool ascii_only,
+                                                       std::string& why) {
+    const std::string name(field);
     if (id.empty())
-        return invalid(why, "account_id: empty");
-    if (id.size() > 128)
-        return invalid(why, "account_id: longer than 128 characters");
+        return invalid(why, name + ": empty");
+    if (id.size() > max_size)
+        return invalid(why, name + ": longer than " + std::to_string(max_size) + " characters");
     for (char c : id) {
         const auto u = static_cast<unsigned char>(c);
         if (u <= 0x20 || u == 0x7f)
-            return invalid(why, "account_id: contains whitespace or a control character");
+            return invalid(why, name + ": contains whitespace or a control character");
+        if (ascii_only && u > 0x7f)
+            return invalid(why, name + ": contains a byte outside ASCII");
         if (c == '/' || c == '?' || c == '#' || c == '%' || c == '\\')
-            return invalid(why, std::string("account_id: contains '") + c + "'");
+            return invalid(why, name + ": contains '" + c + "'");
     }
     if (id == "." || id.find("..") != std::string_view::npos)
-        return invalid(why, "account_id: contains a dot segment");
+        return invalid(why, name + ": contains a dot segment");
     return {};
+}
+
+inline boost::system::error_code validate_account_id(std::string_view id, std::string& why) {
+    return validate_path_segment("account_id", id, 128, false, why);
 }
 
 inline bool is_atext(char c) noexcept {

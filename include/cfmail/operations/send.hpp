@@ -91,7 +91,7 @@ inline constexpr std::size_t max_custom_headers_size = 16 * 1024;
 
 /// The descriptor of `send`. Sending is not idempotent: an attempt is repeated only when nothing
 /// was provably sent. Attachments are streamed as base64, and the bodies as JSON strings.
-struct send_op {
+struct send_op : reads_result<send_result> {
     /// What the operation takes.
     using request_type = send_request;
     /// What it gives back.
@@ -108,12 +108,6 @@ struct send_op {
     CFMAIL_DECL static boost::system::error_code prepare(const send_request& req,
                                                          const client_options& opts,
                                                          request_parts& parts, std::string& why);
-
-    /// Reads the `result` of a send.
-    static bool read(const boost::json::value& result, const std::optional<result_info>&,
-                     send_result& out) {
-        return read_result(result, out);
-    }
 };
 
 } // namespace cfmail

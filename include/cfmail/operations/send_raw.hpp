@@ -21,7 +21,7 @@ namespace cfmail {
 
 /// The descriptor of `send_raw`. Sending is not idempotent: an attempt is repeated only when
 /// nothing was provably sent. The MIME message is streamed as a JSON string, never copied.
-struct send_raw_op {
+struct send_raw_op : reads_result<send_raw_result> {
     /// What the operation takes.
     using request_type = send_raw_request;
     /// What it gives back.
@@ -38,12 +38,6 @@ struct send_raw_op {
     CFMAIL_DECL static boost::system::error_code prepare(const send_raw_request& req,
                                                          const client_options& opts,
                                                          request_parts& parts, std::string& why);
-
-    /// Reads the `result` of a send.
-    static bool read(const boost::json::value& result, const std::optional<result_info>&,
-                     send_raw_result& out) {
-        return read_result(result, out);
-    }
 };
 
 } // namespace cfmail

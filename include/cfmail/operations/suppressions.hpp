@@ -276,7 +276,7 @@ struct list_suppressions_op : suppression_op_base {
 };
 
 /// `GET /suppressions/{id}`. Idempotent.
-struct get_suppression_op : suppression_op_base {
+struct get_suppression_op : suppression_op_base, reads_result<suppression> {
     using request_type = get_suppression_request;               ///< What it takes.
     using result_type = suppression;                            ///< What it gives back.
     static constexpr std::string_view name = "get_suppression"; ///< Its name.
@@ -285,15 +285,10 @@ struct get_suppression_op : suppression_op_base {
     CFMAIL_DECL static boost::system::error_code prepare(const request_type& req,
                                                          const client_options& opts,
                                                          request_parts& parts, std::string& why);
-    /// Reads the entry.
-    static bool read(const boost::json::value& result, const std::optional<result_info>&,
-                     result_type& out) {
-        return read_result(result, out);
-    }
 };
 
 /// `POST /suppressions`. Creating an existing entry returns its id: safe to repeat.
-struct create_suppression_op : suppression_op_base {
+struct create_suppression_op : suppression_op_base, reads_result<suppression_ref> {
     using request_type = create_suppression_request;               ///< What it takes.
     using result_type = suppression_ref;                           ///< What it gives back.
     static constexpr std::string_view name = "create_suppression"; ///< Its name.
@@ -302,15 +297,10 @@ struct create_suppression_op : suppression_op_base {
     CFMAIL_DECL static boost::system::error_code prepare(const request_type& req,
                                                          const client_options& opts,
                                                          request_parts& parts, std::string& why);
-    /// Reads `{id, scope?}`.
-    static bool read(const boost::json::value& result, const std::optional<result_info>&,
-                     result_type& out) {
-        return read_result(result, out);
-    }
 };
 
 /// `PATCH /suppressions/{id}`. The same body twice gives the same entry: safe to repeat.
-struct edit_suppression_op : suppression_op_base {
+struct edit_suppression_op : suppression_op_base, reads_result<suppression> {
     using request_type = edit_suppression_request;               ///< What it takes.
     using result_type = suppression;                             ///< What it gives back.
     static constexpr std::string_view name = "edit_suppression"; ///< Its name.
@@ -319,15 +309,10 @@ struct edit_suppression_op : suppression_op_base {
     CFMAIL_DECL static boost::system::error_code prepare(const request_type& req,
                                                          const client_options& opts,
                                                          request_parts& parts, std::string& why);
-    /// Reads the entry.
-    static bool read(const boost::json::value& result, const std::optional<result_info>&,
-                     result_type& out) {
-        return read_result(result, out);
-    }
 };
 
 /// `DELETE /suppressions/{id}`. Idempotent.
-struct delete_suppression_op : suppression_op_base {
+struct delete_suppression_op : suppression_op_base, reads_result<suppression_ref> {
     using request_type = delete_suppression_request;               ///< What it takes.
     using result_type = suppression_ref;                           ///< What it gives back.
     static constexpr std::string_view name = "delete_suppression"; ///< Its name.
@@ -336,16 +321,11 @@ struct delete_suppression_op : suppression_op_base {
     CFMAIL_DECL static boost::system::error_code prepare(const request_type& req,
                                                          const client_options& opts,
                                                          request_parts& parts, std::string& why);
-    /// Reads `{id, scope?}`.
-    static bool read(const boost::json::value& result, const std::optional<result_info>&,
-                     result_type& out) {
-        return read_result(result, out);
-    }
 };
 
 /// `POST /suppressions/bulk`. The same entries twice give the same list: safe to repeat (a 429
 /// past the 10-a-minute limit is waited out as for sends).
-struct import_suppressions_op : suppression_op_base {
+struct import_suppressions_op : suppression_op_base, reads_result<import_result> {
     using request_type = import_suppressions_request;               ///< What it takes.
     using result_type = import_result;                              ///< What it gives back.
     static constexpr std::string_view name = "import_suppressions"; ///< Its name.
@@ -354,11 +334,6 @@ struct import_suppressions_op : suppression_op_base {
     CFMAIL_DECL static boost::system::error_code prepare(const request_type& req,
                                                          const client_options& opts,
                                                          request_parts& parts, std::string& why);
-    /// Reads the import's result.
-    static bool read(const boost::json::value& result, const std::optional<result_info>&,
-                     result_type& out) {
-        return read_result(result, out);
-    }
 };
 
 } // namespace cfmail
