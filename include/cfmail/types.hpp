@@ -3,7 +3,7 @@
 #define CFMAIL_TYPES_HPP
 
 /// @file types.hpp
-/// What a `send_raw` takes and what it (and the structured `send`) gives back.
+/// What a send takes (addresses, attachments, the `send_raw` request) and what it gives back.
 
 #include <cfmail/config.hpp>
 
@@ -17,6 +17,36 @@
 namespace cfmail {
 
 struct send_raw_op;
+
+/// An address with an optional display name, e.g. `{"a@example.com", "Ann"}`.
+struct mailbox {
+    /// The address, printable ASCII, e.g. `a@example.com`.
+    std::string address;
+    /// The display name (UTF-8), when there is one.
+    std::optional<std::string> name = std::nullopt;
+};
+
+/// How a mail reader shows an attachment.
+enum class content_disposition {
+    /// A file to open or save.
+    attachment,
+    /// Shown in the HTML body, referenced as `cid:<content_id>`.
+    inline_content,
+};
+
+/// A file sent with the message. cfmail base64-encodes `content` while it writes the request.
+struct attachment {
+    /// The file name shown to the recipient (UTF-8, no control characters).
+    std::string filename;
+    /// Its MIME type, e.g. `application/pdf`.
+    std::string content_type;
+    /// The raw bytes.
+    std::string content;
+    /// Attachment or inline part.
+    content_disposition disposition = content_disposition::attachment;
+    /// For an inline part: the id the HTML refers to (`<img src="cid:logo">` has `logo`).
+    std::string content_id;
+};
 
 /// One `send_raw` call: the SMTP envelope (`from`, `recipients`) and the whole RFC 5322 message.
 /// The client only reads it; it must stay alive until the send completes.

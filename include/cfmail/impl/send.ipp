@@ -12,63 +12,6 @@ namespace cfmail {
 
 namespace detail {
 
-// UTF-8 text without control characters (a tab allowed where `tab_ok`).
-inline boost::system::error_code validate_text(const std::string& field, std::string_view text,
-                                               bool tab_ok, std::string& why) {
-    if (find_invalid_utf8(text) != std::string_view::npos)
-        return invalid(why, field + ": not valid UTF-8");
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && !(tab_ok && c == '\t')) || u == 0x7f)
-            return invalid(why, field + ": contains a control character (CR, LF, NUL, ...)");
-    }
-    return {};
-}
-
-inline boost::system::error_code validate_mailbox(const std::string& field, const mailbox& box,
-                                                  std::string& why) {
-    if (auto ec = validate_address(field + ".address", box.address, why))
-        return ec;
-    if (box.name)
-        return validate_text(field + ".name", *box.name, false, why);
-    return {};
-}
-
-// An RFC 5322 field name: printable ASCII but the colon.
-inline bool is_field_name(std::string_view name) noexcept {
-    return !name.empty() && std::all_of(name.begin(), name.end(),
-                                        [](char c) { return c > 0x20 && c < 0x7f && c != ':'; });
-}
-
-// The fields the API writes itself, which a custom header must not replace.
-inline bool is_api_owned_header(std::string_view name) noexcept {
-    static constexpr std::array<std::string_view, 11> owned = {"From",
-                                                               "To",
-                                                               "Cc",
-                                                               "Bcc",
-                                                               "Subject",
-                                                               "Reply-To",
-                                                               "Content-Type",
-                                                               "MIME-Version",
-                                                               "Date",
-                                                               "Message-ID",
-                                                               "Content-Transfer-Encoding"};
-    return std::any_of(owned.begin(), owned.end(),
-                       [&](std::string_view o) { return ascii_iequals(o, name); });
-}
-
-// A MIME type of the form type/subtype, each an RFC 2045 token.
-inline bool is_mime_type(std::string_view type) noexcept {
-    auto token = [](std::string_view t) {
-        return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
-            return c > 0x20 && c < 0x7f && std::strchr("()<>@,;:\\\"/[]?=", c) == nullptr;
-        });
-    };
-    const auto slash = type.find('/');
-    return slash != std::string_view::npos && token(type.substr(0, slash)) &&
-           token(type.substr(slash + 1));
-}
-
 inline std::size_t count_code_points(std::string_view utf8) noexcept {
     return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
         return (static_cast<unsigned char>(c) & 0xc0) != 0x80;

@@ -13,21 +13,8 @@ namespace detail {
 
 CFMAIL_DECL boost::system::error_code
 validate_request(const send_raw_request& req, const client_options& opts, std::string& why) {
-    if (auto ec = validate_account_id(req.account_id, why))
+    if (auto ec = validate_envelope(req, opts, why))
         return ec;
-    if (auto ec = validate_address("from", req.from, why))
-        return ec;
-    if (req.recipients.empty())
-        return invalid(why, "recipients: empty, at least one is required");
-    if (req.recipients.size() > opts.max_recipients)
-        return invalid(why, "recipients: " + std::to_string(req.recipients.size()) +
-                                " addresses, at most " + std::to_string(opts.max_recipients) +
-                                " allowed");
-    for (std::size_t i = 0; i < req.recipients.size(); ++i) {
-        if (auto ec =
-                validate_address("recipients[" + std::to_string(i) + "]", req.recipients[i], why))
-            return ec;
-    }
     return validate_mime(req.mime_message, std::min(opts.max_message_size, max_message_size_limit),
                          why);
 }

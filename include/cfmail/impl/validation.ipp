@@ -7,9 +7,12 @@
 
 #include <cfmail/credentials.hpp>
 #include <cfmail/error_code.hpp>
+#include <cfmail/impl/http_message.ipp>
 #include <cfmail/options.hpp>
+#include <cfmail/types.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -268,6 +271,84 @@ inline boost::system::error_code validate_mime(std::string_view mime, std::size_
                                 std::to_string(max_mime_line_length) +
                                 " octets (RFC 5322; wrap it, or use a transfer encoding "
                                 "such as base64 or quoted-printable)");
+    return {};
+}
+
+// UTF-8 text without control characters (a tab allowed where `tab_ok`).
+inline boost::system::error_code validate_text(const std::string& field, std::string_view text,
+                                               bool tab_ok, std::string& why) {
+    if (find_invalid_utf8(text) != std::string_view::npos)
+        return invalid(why, field + ": not valid UTF-8");
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && !(tab_ok && c == '\t')) || u == 0x7f)
+            return invalid(why, field + ": contains a control character (CR, LF, NUL, ...)");
+    }
+    return {};
+}
+
+inline boost::system::error_code validate_mailbox(const std::string& field, const mailbox& box,
+                                                  std::string& why) {
+    if (auto ec = validate_address(field + ".address", box.address, why))
+        return ec;
+    if (box.name)
+        return validate_text(field + ".name", *box.name, false, why);
+    return {};
+}
+
+// An RFC 5322 field name: printable ASCII but the colon.
+inline bool is_field_name(std::string_view name) noexcept {
+    return !name.empty() && std::all_of(name.begin(), name.end(),
+                                        [](char c) { return c > 0x20 && c < 0x7f && c != ':'; });
+}
+
+// The fields the API writes itself, which a custom header must not replace.
+inline bool is_api_owned_header(std::string_view name) noexcept {
+    static constexpr std::array<std::string_view, 11> owned = {"From",
+                                                               "To",
+                                                               "Cc",
+                                                               "Bcc",
+                                                               "Subject",
+                                                               "Reply-To",
+                                                               "Content-Type",
+                                                               "MIME-Version",
+                                                               "Date",
+                                                               "Message-ID",
+                                                               "Content-Transfer-Encoding"};
+    return std::any_of(owned.begin(), owned.end(),
+                       [&](std::string_view o) { return ascii_iequals(o, name); });
+}
+
+// A MIME type of the form type/subtype, each an RFC 2045 token.
+inline bool is_mime_type(std::string_view type) noexcept {
+    auto token = [](std::string_view t) {
+        return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+            return c > 0x20 && c < 0x7f && std::strchr("()<>@,;:\\\"/[]?=", c) == nullptr;
+        });
+    };
+    const auto slash = type.find('/');
+    return slash != std::string_view::npos && token(type.substr(0, slash)) &&
+           token(type.substr(slash + 1));
+}
+
+// The envelope of a send_raw: account id, sender and recipients under the client's limits.
+inline boost::system::error_code validate_envelope(const send_raw_request& req,
+                                                   const client_options& opts, std::string& why) {
+    if (auto ec = validate_account_id(req.account_id, why))
+        return ec;
+    if (auto ec = validate_address("from", req.from, why))
+        return ec;
+    if (req.recipients.empty())
+        return invalid(why, "recipients: empty, at least one is required");
+    if (req.recipients.size() > opts.max_recipients)
+        return invalid(why, "recipients: " + std::to_string(req.recipients.size()) +
+                                " addresses, at most " + std::to_string(opts.max_recipients) +
+                                " allowed");
+    for (std::size_t i = 0; i < req.recipients.size(); ++i) {
+        if (auto ec =
+                validate_address("recipients[" + std::to_string(i) + "]", req.recipients[i], why))
+            return ec;
+    }
     return {};
 }
 

@@ -23,36 +23,6 @@ namespace cfmail {
 
 struct send_op;
 
-/// An address with an optional display name, e.g. `{"a@example.com", "Ann"}`.
-struct mailbox {
-    /// The address, printable ASCII, e.g. `a@example.com`.
-    std::string address;
-    /// The display name (UTF-8), when there is one.
-    std::optional<std::string> name;
-};
-
-/// How a mail reader shows an attachment.
-enum class content_disposition {
-    /// A file to open or save.
-    attachment,
-    /// Shown in the HTML body, referenced as `cid:<content_id>`.
-    inline_content,
-};
-
-/// A file sent with the message. cfmail base64-encodes `content` while it writes the request.
-struct attachment {
-    /// The file name shown to the recipient (UTF-8, no control characters).
-    std::string filename;
-    /// Its MIME type, e.g. `application/pdf`.
-    std::string content_type;
-    /// The raw bytes.
-    std::string content;
-    /// Attachment or inline part.
-    content_disposition disposition = content_disposition::attachment;
-    /// For an inline part: the id the HTML refers to (`<img src="cid:logo">` has `logo`).
-    std::string content_id;
-};
-
 /// One structured `send`. The client only reads it; it must stay alive until the send
 /// completes.
 struct send_request {
