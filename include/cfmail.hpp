@@ -14,6 +14,7 @@
 #include <cfmail/error.hpp>
 #include <cfmail/error_code.hpp>
 #include <cfmail/http_message.hpp>
+#include <cfmail/mime.hpp>
 #include <cfmail/operation.hpp>
 #include <cfmail/operations.hpp>
 #include <cfmail/options.hpp>
