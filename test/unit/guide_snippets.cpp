@@ -397,6 +397,24 @@ void https_signal(cfmail::client& client, const cfmail::send_raw_request& req) {
     signal.emit(asio::cancellation_type::terminal);
 }
 
+// guide.md, section 14: composing a message.
+void compose_newsletter(cfmail::blocking_client& client, const std::string& account_id,
+                        const std::vector<cfmail::mailbox>& readers, const std::string& pdf,
+                        const std::string& png) {
+    cfmail::mime::message m;
+    m.from({"sender@example.com", "Jürgen Müller"})
+        .to(readers)                                  // a std::vector<cfmail::mailbox>
+        .bcc({"audit@example.com"})                   // in the envelope, never in a header
+        .subject("Grüße – your report")
+        .text("Your report is attached.")
+        .html("<p><img src=\"cid:logo\"> Your report is attached.</p>")
+        .attach_file("report.pdf", pdf, "application/pdf")
+        .inline_image("logo", png, "image/png");
+    cfmail::send_raw_request req = m.to_send_raw(account_id); // throws when a field is invalid
+    cfmail::send_raw_result result = client.send_raw(req);
+    static_cast<void>(result);
+}
+
 // transports.md, the request body: a transport that streams writes either form.
 namespace body_writing {
 void write_all(std::string_view bytes) { static_cast<void>(bytes); } // stands for the socket
