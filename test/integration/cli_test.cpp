@@ -379,6 +379,69 @@ BOOST_AUTO_TEST_CASE(timeout_that_rounds_to_zero_is_a_usage_error) {
     BOOST_TEST(smallest.status != 2, smallest.err); // 1 ms is a timeout, not a usage error
 }
 
+BOOST_AUTO_TEST_CASE(compose_mode_builds_the_message) {
+    emulator_process e;
+    const auto text = e.message_file("Hello from stdin\n");
+    const auto image = (e.dir() / "pixel.bin").string(); // the extension does not tell
+    write_file(image, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+    const auto pdf = (e.dir() / "report.pdf").string();
+    write_file(pdf, "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n");
+    const std::string subject = "Gr\xc3\xbc\xc3\x9f"
+                                "e";
+    auto r = e.send(common_args(e) +
+                    " --to r@example.com --cc c@example.com --bcc hidden@example.com"
+                    " --reply-to reply@example.com --subject " +
+                    quote(subject) + " --text - --attach " + quote(image + ";type=image/png") +
+                    " --attach " + quote(pdf) + " <" + quote(text));
+    auto json = json_object(r);
+    std::set<std::string> delivered;
+    for (const auto& a : json.at("delivered").as_array())
+        delivered.emplace(a.as_string());
+    BOOST_TEST((delivered ==
+                std::set<std::string>{"r@example.com", "c@example.com", "hidden@example.com"}));
+
+    auto stored = e.stored();
+    BOOST_TEST_REQUIRE(stored.size() == 1u);
+    const auto message = read_file(stored[0]);
+    for (std::string_view expected :
+         {"\r\nTo: r@example.com\r\n", "\r\nCc: c@example.com\r\n",
+          "\r\nReply-To: reply@example.com\r\n", "\r\nSubject: =?UTF-8?", "Hello from stdin",
+          "Content-Type: application/pdf", "report.pdf", "Content-Type: image/png", "pixel.bin"})
+        BOOST_TEST(message.find(expected) != std::string::npos, expected << " in " << message);
+    BOOST_TEST(message.find("Bcc:") == std::string::npos, message);
+    BOOST_TEST(message.find("hidden@") == std::string::npos, message);
+    auto envelope = boost::json::parse(read_file(stored[0].replace_extension(".json"))).as_object();
+    BOOST_TEST(envelope.at("from").as_string() == "sender@example.com");
+    BOOST_TEST(envelope.at("recipients").as_array().size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(compose_mode_refuses_invalid_input_before_sending) {
+    emulator_process e;
+    const auto good = e.message_file(hello);
+    const auto blob = (e.dir() / "x.bin").string();
+    write_file(blob, "bytes");
+    const std::string args = common_args(e) + " --to r@example.com";
+    const std::vector<std::string> invalid = {
+        " --subject Hi " + quote(good), // a message FILE and options that compose one
+        " --subject Hi --attach /nonexistent/file.pdf",
+        " --attach " + quote(blob + ";type=notatype"),
+        " --attach " + quote(blob + ";type="),
+        " --attach " + quote(e.dir().string()),
+        " --text /nonexistent/body.txt",
+        " --subject " + quote("line\nbreak"),
+        " --cc 'not an address'"};
+    for (const auto& compose : invalid) {
+        auto r = e.send(args + compose);
+        BOOST_TEST(r.status == 2, compose << ": " << r.err);
+        check_one_line_without_secret(r);
+        BOOST_TEST(starts_with(r.err, "cfmail-send: "), r.err);
+    }
+    auto bad_type = e.send(args + " --attach " + quote(blob + ";type=notatype"));
+    BOOST_TEST(bad_type.err.find("content_type") != std::string::npos, bad_type.err);
+    BOOST_TEST(e.stats().first == 0); // nothing reached the API
+    BOOST_TEST(e.stored().empty());
+}
+
 BOOST_AUTO_TEST_CASE(server_text_reaches_the_terminal_neutralised) {
     emulator_process e;
     const auto file = e.message_file(hello);
