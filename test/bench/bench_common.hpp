@@ -40,6 +40,20 @@ inline std::string env_or(const char* name, std::string_view fallback) {
     return value && *value ? std::string(value) : std::string(fallback);
 }
 
+// Reads a whole file at its exact size: growing a string while reading would double the peak
+// memory every mode is measured by.
+inline bool read_file(const char* path, std::string& out, std::string& why) {
+    std::ifstream file(path, std::ios::binary | std::ios::ate);
+    if (file) {
+        out.resize(static_cast<std::size_t>(file.tellg()));
+        file.seekg(0);
+        if (file.read(out.data(), std::streamsize(out.size())))
+            return true;
+    }
+    why = std::string("cannot read ") + path;
+    return false;
+}
+
 // Parses the arguments after the mode word; on failure explains in `why`.
 inline bool parse_client_args(int argc, char** argv, client_args& out, std::string& why) {
     if (argc < 4 || argc > 5) {
@@ -60,19 +74,8 @@ inline bool parse_client_args(int argc, char** argv, client_args& out, std::stri
         why = "CONCURRENCY must be a positive integer";
         return false;
     }
-    // Read at its exact size: growing a string while reading would double the peak memory
-    // every client is measured by.
-    std::ifstream file(argv[3], std::ios::binary | std::ios::ate);
-    if (!file) {
-        why = std::string("cannot read ") + argv[3];
+    if (!read_file(argv[3], out.message, why))
         return false;
-    }
-    out.message.resize(static_cast<std::size_t>(file.tellg()));
-    file.seekg(0);
-    if (!file.read(out.message.data(), std::streamsize(out.message.size()))) {
-        why = std::string("cannot read ") + argv[3];
-        return false;
-    }
     if (argc == 5)
         out.ca_file = argv[4];
     out.account_id = env_or("CF_ACCOUNT_ID", "023e105f4ecef8ad9ca31a8372d0c353");

@@ -13,7 +13,7 @@ cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCFMAIL_BUILD_FUZZERS=ON >/dev/null
 cmake --build "$build" -j "${CFMAIL_JOBS:-2}"
 
-for target in envelope response validation emulator results; do
+for target in envelope response validation emulator results mime; do
   work="$build/run-$target"
   rm -rf "$work"
   mkdir -p "$work/corpus"
