@@ -13,6 +13,8 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -24,7 +26,8 @@ CFMAIL_DECL bool is_rate_limited(const boost::system::error_code& ec,
 
 /// True when the credentials were rejected or lack a permission: HTTP 401 or 403, or one of
 /// Cloudflare's authentication codes (10101, 10102, 10103, 10105, 6003, 6103), or no
-/// credentials at all.
+/// credentials at all. Not for a 403 that says sending is disabled or the sender domain is
+/// not configured (10203, 10204): the credentials are fine there.
 CFMAIL_DECL bool is_auth_failure(const boost::system::error_code& ec,
                                  const diagnostics& diag) noexcept;
 
@@ -46,6 +49,44 @@ CFMAIL_DECL bool may_have_been_sent(const boost::system::error_code& ec,
 /// certificate_name_mismatch, certificate_expired, certificate_rejected): a configuration
 /// problem that no retry can fix.
 CFMAIL_DECL bool is_certificate_failure(const boost::system::error_code& ec) noexcept;
+
+/// What a caller that queues work should do after an operation, whatever failed.
+enum class next_step {
+    /// It succeeded.
+    done,
+    /// Nothing was sent and a later attempt can succeed (throttling, a network failure before
+    /// the request was written, a documented "nothing sent" 5xx, a cancellation): retry after
+    /// decision::retry_after when it is set, else after a backoff of your own.
+    retry_later,
+    /// Nothing was sent and the request itself is wrong (invalid locally, HTTP 400, a
+    /// suppressed recipient): never retry it as it is.
+    fix_request,
+    /// Nothing was sent and no request can succeed until an operator acts: credentials,
+    /// permissions, the account id, sending disabled or the sender domain not configured, the
+    /// base URL, the trusted certificates. Stop every send until fixed.
+    fix_configuration,
+    /// The email may have gone out (no answer after the request was written, an unreadable
+    /// answer, an undocumented 5xx): do not resend blindly; reconcile first.
+    reconcile,
+};
+
+/// The answer of what_now().
+struct decision {
+    /// What to do.
+    next_step step = next_step::done;
+    /// For retry_later: the delay the server asked for, when it did.
+    std::optional<std::chrono::milliseconds> retry_after;
+};
+
+/// Decides what to do after an operation from its outcome: the one question a job queue asks.
+/// See the guide's table for every documented Cloudflare code, cfmail error and transport
+/// error. A 404 means that what was addressed does not exist: for a send, the account
+/// (fix_configuration); for a suppression lookup or delete, the entry.
+CFMAIL_DECL decision what_now(const boost::system::error_code& ec,
+                              const diagnostics& diag) noexcept;
+
+/// The step's name, e.g. `"retry_later"`, for logs.
+CFMAIL_DECL const char* to_string(next_step step) noexcept;
 
 /// Thrown by the throwing overloads for every failure (an API refusal, a network error, an
 /// invalid request): the error code plus the full diagnostics of the operation. `what()` names

@@ -3,12 +3,14 @@
 #define CFMAIL_OPTIONS_HPP
 
 /// @file options.hpp
-/// What a client can be configured with: endpoint, limits, retry policy, user agent.
+/// What a client can be configured with: endpoint, default account, limits, retry policy, user
+/// agent.
 
 #include <cfmail/config.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <string>
 
 namespace cfmail {
@@ -53,6 +55,20 @@ struct client_options {
     std::size_t max_message_size = 5u * 1024u * 1024u;
     /// When to retry.
     cfmail::retry_policy retry;
+    /// The account id used by a request whose `account_id` is empty; the same rules apply to
+    /// it. Empty: every request names its account.
+    std::string account_id;
+
+    /// The defaults, with `account_id` from `CLOUDFLARE_ACCOUNT_ID` and `base_url` from
+    /// `CLOUDFLARE_BASE_URL` when those are set and not empty.
+    static client_options from_environment() {
+        client_options opts;
+        if (const char* account = std::getenv("CLOUDFLARE_ACCOUNT_ID"); account && *account)
+            opts.account_id = account;
+        if (const char* base_url = std::getenv("CLOUDFLARE_BASE_URL"); base_url && *base_url)
+            opts.base_url = base_url;
+        return opts;
+    }
 };
 
 } // namespace cfmail

@@ -32,7 +32,12 @@ CFMAIL_DECL boost::system::error_code build_http_request(const operation_call& c
                                                          http_request& out, std::string& why) {
     if (auto ec = validate_header_inputs(cfg.creds, cfg.options, why))
         return ec;
-    const std::string_view account = call.op->account_id(call.request);
+    std::string_view account = call.op->account_id(call.request);
+    if (account.empty())
+        account = cfg.options.account_id;
+    if (account.empty())
+        return invalid(why, "account_id: empty, and client_options::account_id names no default "
+                            "(CLOUDFLARE_ACCOUNT_ID with client_options::from_environment())");
     if (auto ec = validate_account_id(account, why))
         return ec;
     request_parts parts(out.body);

@@ -492,7 +492,7 @@ CFMAIL_DECL send_raw_request message::to_send_raw(std::string account_id,
                                                   const client_options& limits) const {
     diag.clear();
     send_raw_request req;
-    req.account_id = std::move(account_id);
+    req.account_id = account_id.empty() ? limits.account_id : std::move(account_id);
     if (from_)
         req.from = envelope_from_.empty() ? from_->address : envelope_from_;
     req.recipients = recipients();

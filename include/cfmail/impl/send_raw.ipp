@@ -36,7 +36,11 @@ CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,
 CFMAIL_DECL boost::system::error_code send_raw_op::prepare(const send_raw_request& req,
                                                            const client_options& opts,
                                                            request_parts& parts, std::string& why) {
-    if (auto ec = detail::validate_request(req, opts, why))
+    // The exchange machine has checked the account id, or the client's default for it.
+    if (auto ec = detail::validate_addresses(req, opts, why))
+        return ec;
+    if (auto ec = detail::validate_mime(
+            req.mime_message, std::min(opts.max_message_size, max_message_size_limit), why))
         return ec;
     parts.append_segment("send_raw");
     request_body& body = parts.body();

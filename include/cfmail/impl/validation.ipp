@@ -331,11 +331,9 @@ inline bool is_mime_type(std::string_view type) noexcept {
            token(type.substr(slash + 1));
 }
 
-// The envelope of a send_raw: account id, sender and recipients under the client's limits.
-inline boost::system::error_code validate_envelope(const send_raw_request& req,
-                                                   const client_options& opts, std::string& why) {
-    if (auto ec = validate_account_id(req.account_id, why))
-        return ec;
+// The envelope of a send_raw: sender and recipients under the client's limits.
+inline boost::system::error_code validate_addresses(const send_raw_request& req,
+                                                    const client_options& opts, std::string& why) {
     if (auto ec = validate_address("from", req.from, why))
         return ec;
     if (req.recipients.empty())
@@ -350,6 +348,14 @@ inline boost::system::error_code validate_envelope(const send_raw_request& req,
             return ec;
     }
     return {};
+}
+
+// The envelope of a send_raw and its account id.
+inline boost::system::error_code validate_envelope(const send_raw_request& req,
+                                                   const client_options& opts, std::string& why) {
+    if (auto ec = validate_account_id(req.account_id, why))
+        return ec;
+    return validate_addresses(req, opts, why);
 }
 
 inline bool is_header_value_safe(std::string_view value) noexcept {
