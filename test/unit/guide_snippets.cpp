@@ -40,6 +40,7 @@
 #include <cfmail.hpp>                        // everything but the HTTPS transport and the mock
 #include <cfmail/https_client.hpp>           // cfmail::client, blocking_client, pooled_client
 #include <cfmail/testing/mock_transport.hpp> // cfmail::testing::mock_transport, for tests
+#include <cfmail/testing/run.hpp>            // cfmail::testing::run, for coroutine tests
 namespace asio = boost::asio; // used in every example below
 
 namespace guide_snippets {
@@ -83,6 +84,16 @@ void build_credentials() {
     static_cast<void>(token);
     static_cast<void>(key);
     static_cast<void>(env);
+}
+
+// guide.md, section 2: the account id from the environment.
+void account_from_environment(const std::string& mime) {
+    cfmail::blocking_client client(cfmail::blocking_https_transport(),
+                                   cfmail::credentials::from_environment(),
+                                   cfmail::client_options::from_environment());
+    client.send_raw({.from = "sender@example.com", // no account_id: CLOUDFLARE_ACCOUNT_ID's
+                     .recipients = {"alice@example.org"},
+                     .mime_message = mime});
 }
 
 // guide.md, section 3: blocking sends.
@@ -222,6 +233,38 @@ template asio::awaitable<void> send_with_deadline(cfmail::client&, const cfmail:
 template asio::awaitable<void> send_with_deadline(mock_client&, const cfmail::send_raw_request&);
 } // namespace deadline
 
+// guide.md, section 5: what now? (a job queue's placeholder interface)
+namespace what_now {
+struct job_id {};
+struct job_queue {
+    void retry(job_id, std::chrono::milliseconds) {}
+    void fail(job_id, const std::string&) {}
+    void pause_all(const std::string&) {}
+    void hold_for_review(job_id, const std::string&) {}
+};
+
+void after_send(job_queue& queue, job_id job, const boost::system::error_code& ec,
+                const cfmail::diagnostics& diag) {
+    cfmail::decision d = cfmail::what_now(ec, diag);
+    switch (d.step) {
+    case cfmail::next_step::done:
+        break;
+    case cfmail::next_step::retry_later: // nothing was sent; try again
+        queue.retry(job, d.retry_after.value_or(std::chrono::seconds(30)));
+        break;
+    case cfmail::next_step::fix_request: // nothing was sent; never retry this request as it is
+        queue.fail(job, diag.to_string());
+        break;
+    case cfmail::next_step::fix_configuration: // nothing was sent; no request can succeed
+        queue.pause_all(diag.to_string());
+        break;
+    case cfmail::next_step::reconcile: // the email may have gone out: do not resend blindly
+        queue.hold_for_review(job, diag.cf_ray);
+        break;
+    }
+}
+} // namespace what_now
+
 // guide.md, section 9: testing with the mock transport.
 void test_with_mock(const cfmail::send_raw_request& req) {
     asio::io_context ioc;
@@ -240,6 +283,30 @@ void test_with_mock(const cfmail::send_raw_request& req) {
     assert(mock.requests()[0].header("Authorization") == "Bearer test");
     assert(mock.pending() == 0);
 }
+
+// guide.md, section 9: a coroutine under test, run to completion.
+namespace run_coroutine {
+using mock_client = cfmail::basic_client<cfmail::testing::mock_transport>;
+
+asio::awaitable<std::string> send_welcome(mock_client& client, std::string to) {
+    cfmail::send_raw_request req{.account_id = "023e105f4ecef8ad9ca31a8372d0c353",
+                                 .from = "sender@example.com",
+                                 .recipients = {std::move(to)},
+                                 .mime_message = "Subject: Welcome\r\n\r\nWelcome!\r\n"};
+    cfmail::send_raw_result result = co_await client.async_send_raw(req);
+    co_return result.message_id;
+}
+
+void test_send_welcome() {
+    asio::io_context ioc;
+    cfmail::testing::mock_transport mock(ioc.get_executor());
+    cfmail::basic_client<cfmail::testing::mock_transport> client(mock, cfmail::api_token{"test"});
+    mock.respond_success({.message_id = "<1@example.com>"});
+
+    std::string id = cfmail::testing::run(ioc, send_welcome(client, "new@example.org"));
+    assert(id == "<1@example.com>");
+}
+} // namespace run_coroutine
 
 // guide.md, section 10: transport skeletons (their parameters are placeholders).
 namespace own_transport {
