@@ -156,8 +156,8 @@ public:
     /// The `send_raw` request for this message: the envelope sender, every address of To, Cc
     /// and Bcc once (in that order) as recipients, and the message without a Bcc header. The
     /// rules of `send_raw` under `limits` (recipients, message size) are checked too, and the
-    /// size before anything is encoded; an empty `account_id` takes `limits.account_id`. Throws
-    /// error_with_diagnostics when a field is invalid.
+    /// size before any attachment is encoded; an empty `account_id` takes `limits.account_id`.
+    /// Throws error_with_diagnostics when a field is invalid.
     CFMAIL_DECL send_raw_request to_send_raw(std::string account_id,
                                              const client_options& limits = {}) const;
     /// The `send_raw` request for this message; on an invalid field sets `ec` and `diag` and

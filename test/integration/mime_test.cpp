@@ -171,6 +171,7 @@ std::vector<expectation> every_case() {
         "=?UTF-8?B?SGk=?=",
         "two  spaces",
         " leading",
+        std::string(500, '"'),
         "trailing ",
         "a  ü",
         "ü a ",
@@ -192,8 +193,11 @@ std::vector<expectation> every_case() {
     };
     // Names that need more than one encoded word: Python reads a space between the words.
     auto needs_words = [](const std::string& name) {
+        const auto escapes =
+            std::count_if(name.begin(), name.end(), [](char c) { return c == '"' || c == '\\'; });
         return name.size() > 45 &&
-               std::any_of(name.begin(), name.end(), [](char c) { return c & 0x80; });
+               (std::any_of(name.begin(), name.end(), [](char c) { return c & 0x80; }) ||
+                name.size() + static_cast<std::size_t>(escapes) > 900);
     };
     for (std::size_t i = 0; i < names.size(); ++i) {
         auto c = text_message("name-" + std::to_string(i), "names", {"s@example.com", names[i]});
@@ -227,6 +231,7 @@ std::vector<expectation> every_case() {
         "Grüße.pdf",
         "名前.txt",
         "semi;colon=equal,comma.txt",
+        "=?UTF-8?B?ZXZpbC5leGU=?=",
         "a \"quoted\" Grüße name.pdf",
         std::string(150, 'f') + ".txt",
         [] {

@@ -21,6 +21,8 @@ namespace cfmail::mime::detail {
 inline constexpr std::size_t fold_column = 78;
 // The longest RFC 2047 encoded word (RFC 2047 2).
 inline constexpr std::size_t max_encoded_word = 75;
+// A line that holds an encoded word is at most 76 characters (RFC 2047 2).
+inline constexpr std::size_t encoded_word_line = 76;
 // Base64 and quoted-printable body lines (RFC 2045 6.7, 6.8).
 inline constexpr std::size_t body_line_length = 76;
 
@@ -44,10 +46,10 @@ public:
         first_ = true;
     }
 
-    // Appends `word` after one space, or after a fold when it would not fit on this line.
-    void word(std::string_view word) {
+    // Appends `word` after one space, or after a fold when it would pass `limit` on this line.
+    void word(std::string_view word, std::size_t limit = fold_column) {
         // An empty word (a second space) never folds: a line of only white space is obsolete.
-        if (!first_ && !word.empty() && column_ + 1 + word.size() > fold_column) {
+        if (!first_ && !word.empty() && column_ + 1 + word.size() > limit) {
             out_ += "\r\n ";
             column_ = 1;
         } else {
@@ -59,9 +61,9 @@ public:
         column_ += word.size();
     }
 
-    // Room for a word after one space on the current line.
-    std::size_t room() const noexcept {
-        return column_ + 1 < fold_column ? fold_column - column_ - 1 : 0;
+    // Room for a word after one space on the current line, up to column `limit`.
+    std::size_t room(std::size_t limit = fold_column) const noexcept {
+        return column_ + 1 < limit ? limit - column_ - 1 : 0;
     }
 
     void end() { out_ += "\r\n"; }
@@ -118,7 +120,7 @@ inline void write_encoded_words(header_writer& w, std::string_view utf8) {
     bool first = true;
     for (std::size_t i = 0; i < utf8.size();) {
         // A first word shorter than this would only leave a stub on the field's first line.
-        const std::size_t room = w.room();
+        const std::size_t room = w.room(encoded_word_line);
         const std::size_t limit =
             first && room >= 24 ? std::min(room, max_encoded_word) : max_encoded_word;
         std::size_t end = i, q_bytes = 0;
@@ -148,7 +150,7 @@ inline void write_encoded_words(header_writer& w, std::string_view utf8) {
             append_base64(word, utf8.substr(i, end - i));
         }
         word += "?=";
-        w.word(word);
+        w.word(word, encoded_word_line);
         first = false;
         i = end;
     }
@@ -220,10 +222,15 @@ inline void write_phrase(header_writer& w, std::string_view name) {
             w.word(word);
         return;
     }
-    const bool quotable = printable && name.find("=?") == std::string_view::npos &&
-                          std::all_of(words.begin(), words.end(), [](std::string_view word) {
-                              return word.size() <= max_plain_word;
-                          });
+    // Escapes count: a word of quotes doubles in length.
+    const bool quotable =
+        printable && name.find("=?") == std::string_view::npos &&
+        std::all_of(words.begin(), words.end(), [](std::string_view word) {
+            return word.size() + static_cast<std::size_t>(
+                                     std::count_if(word.begin(), word.end(),
+                                                   [](char c) { return c == '"' || c == '\\'; })) <=
+                   max_plain_word;
+        });
     if (quotable) {
         std::string quoted;
         for (std::size_t i = 0; i < words.size(); ++i) {
@@ -280,8 +287,9 @@ inline constexpr std::size_t max_parameter_section = 60;
 // numbered sections between whole characters when long. `last` leaves off the `;`.
 inline void write_parameter(header_writer& w, std::string_view attribute, std::string_view value,
                             bool last) {
+    // A quoted value with `=?` could be read as an encoded word by lenient readers.
     const bool quotable =
-        value.size() <= max_quoted_parameter &&
+        value.size() <= max_quoted_parameter && value.find("=?") == std::string_view::npos &&
         std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
     std::string word;
     if (quotable) {

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <unordered_set>
 
 namespace cfmail::mime {
 
@@ -26,6 +27,9 @@ struct entity {
     std::string head; // header fields, each ending in CRLF
     std::string body;
     const std::string* base64_source = nullptr;
+    bool seven_bit = false;
+    std::string multipart_subtype; // a multipart: its subtype, children, and, once chosen,
+    std::string root_type;         // its boundary (with the head that names it)
     std::string boundary;
     std::vector<entity> children;
 
@@ -117,6 +121,7 @@ inline entity text_entity(std::string_view subtype, std::string_view text) {
             canonical = std::move(b64);
         }
     }
+    e.seven_bit = encoding == "7bit";
     e.head.append("Content-Type: text/").append(subtype).append("; charset=utf-8\r\n");
     e.head.append("Content-Transfer-Encoding: ").append(encoding).append("\r\n");
     e.body = std::move(canonical);
@@ -154,26 +159,44 @@ inline entity part_entity(const attachment& a) {
     return e;
 }
 
+// A multipart; its boundary is chosen once the whole tree stands (choose_boundaries).
 inline entity multipart(std::string_view subtype, std::vector<entity> children,
-                        const std::vector<const std::string*>& seven_bit_bodies,
                         std::string_view root_type = {}) {
     entity e;
-    e.boundary = make_boundary(seven_bit_bodies);
-    header_writer w(e.head);
-    w.start("Content-Type");
-    w.word("multipart/" + std::string(subtype) + ";");
-    if (!root_type.empty())
-        w.word("type=\"" + std::string(root_type) + "\";");
-    w.word("boundary=\"" + e.boundary + "\"");
-    w.end();
+    e.multipart_subtype = subtype;
+    e.root_type = root_type;
     e.children = std::move(children);
     return e;
 }
 
 inline std::string content_type_of(const entity& e) {
-    if (!e.boundary.empty())
-        return e.head.substr(14, e.head.find(';') - 14); // "Content-Type: " ... ";"
-    return e.head.substr(14, e.head.find_first_of(";\r") - 14);
+    if (!e.multipart_subtype.empty())
+        return "multipart/" + e.multipart_subtype;
+    return e.head.substr(14, e.head.find_first_of(";\r") - 14); // after "Content-Type: "
+}
+
+inline void collect_seven_bit(const entity& e, std::vector<const std::string*>& out) {
+    if (e.seven_bit)
+        out.push_back(&e.body);
+    for (const auto& child : e.children)
+        collect_seven_bit(child, out);
+}
+
+// Gives every multipart of the finished tree a boundary that no 7bit body contains, and the
+// head that names it.
+inline void choose_boundaries(entity& e, const std::vector<const std::string*>& seven_bit) {
+    if (e.multipart_subtype.empty())
+        return;
+    e.boundary = make_boundary(seven_bit);
+    header_writer w(e.head);
+    w.start("Content-Type");
+    w.word("multipart/" + e.multipart_subtype + ";");
+    if (!e.root_type.empty())
+        w.word("type=\"" + e.root_type + "\";");
+    w.word("boundary=\"" + e.boundary + "\"");
+    w.end();
+    for (auto& child : e.children)
+        choose_boundaries(child, seven_bit);
 }
 
 // RFC 5322 3.3 date-time, `when` shown at `offset` from UTC.
@@ -297,14 +320,11 @@ inline std::string comparable_address(std::string_view address) {
 
 CFMAIL_DECL std::vector<std::string> message::recipients() const {
     std::vector<std::string> out;
-    std::vector<std::string> seen;
+    std::unordered_set<std::string> seen;
     for (const auto* list : {&to_, &cc_, &bcc_}) {
         for (const auto& box : *list) {
-            auto key = detail::comparable_address(box.address);
-            if (std::find(seen.begin(), seen.end(), key) != seen.end())
-                continue;
-            seen.push_back(std::move(key));
-            out.push_back(box.address);
+            if (seen.insert(detail::comparable_address(box.address)).second)
+                out.push_back(box.address);
         }
     }
     return out;
@@ -345,6 +365,15 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
             return invalid(why, field + ".filename: longer than 255 bytes");
         if (!a.content_type.empty() && !cfmail::detail::is_mime_type(a.content_type))
             return invalid(why, field + ".content_type: not a MIME type of the form type/subtype");
+        // RFC 2046 5.2.1, 5.1: a message or multipart may not be base64-encoded, and a
+        // multipart needs a boundary; such content goes as its own message or parts.
+        const auto slash = a.content_type.find('/');
+        const std::string_view major = std::string_view(a.content_type).substr(0, slash);
+        if (cfmail::detail::ascii_iequals(major, "multipart") ||
+            cfmail::detail::ascii_iequals(major, "message"))
+            return invalid(why, field + ".content_type: " + std::string(major) +
+                                    "/* cannot be attached as bytes (use application/octet-"
+                                    "stream, or text/plain for a message to show as text)");
         // RFC 6838 4.2: at most 127 characters each for type and subtype.
         if (a.content_type.size() > 255)
             return invalid(why, field + ".content_type: longer than 255 characters");
@@ -384,16 +413,11 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
         return invalid(why, "date: the offset from UTC is not within -23:59 and +23:59");
 
     // The body: alternative inside related inside mixed, each only when needed.
-    std::vector<const std::string*> seven_bit;
     std::vector<entity> bodies;
     if (text_)
         bodies.push_back(text_entity("plain", *text_));
     if (html_)
         bodies.push_back(text_entity("html", *html_));
-    for (const auto& b : bodies) {
-        if (b.head.find("7bit") != std::string::npos)
-            seven_bit.push_back(&b.body);
-    }
     std::vector<entity> attachments, inlines;
     for (const auto& a : parts_) {
         (a.disposition == content_disposition::inline_content ? inlines : attachments)
@@ -401,7 +425,7 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
     }
     std::optional<entity> root;
     if (bodies.size() == 2)
-        root = multipart("alternative", std::move(bodies), seven_bit);
+        root = multipart("alternative", std::move(bodies));
     else if (bodies.size() == 1)
         root = std::move(bodies.front());
     if (!inlines.empty()) {
@@ -410,7 +434,7 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
         related.push_back(std::move(*root));
         for (auto& e : inlines)
             related.push_back(std::move(e));
-        root = multipart("related", std::move(related), seven_bit, root_type);
+        root = multipart("related", std::move(related), root_type);
     }
     if (!attachments.empty()) {
         std::vector<entity> mixed;
@@ -418,10 +442,13 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
             mixed.push_back(std::move(*root));
         for (auto& e : attachments)
             mixed.push_back(std::move(e));
-        root = multipart("mixed", std::move(mixed), seven_bit);
+        root = multipart("mixed", std::move(mixed));
     }
     if (!root)
         root = text_entity("plain", "");
+    std::vector<const std::string*> seven_bit;
+    collect_seven_bit(*root, seven_bit);
+    choose_boundaries(*root, seven_bit);
 
     std::string head;
     header_writer w(head);

@@ -131,8 +131,20 @@ inline boost::system::error_code validate_address(std::string_view field, std::s
     const auto domain = addr.substr(at + 1);
 
     if (local.front() == '"') {
-        if (local.size() < 2 || local.back() != '"')
-            return invalid(why, name + ": unterminated quoted local part");
+        // RFC 5321 4.1.2: qtextSMTP or a backslash and one printable character, so that the
+        // quotes close where they seem to and no address can hide another in a header.
+        bool closed = false;
+        for (std::size_t i = 1; i < local.size(); ++i) {
+            if (local[i] == '\\' && i + 1 < local.size()) {
+                ++i;
+            } else if (local[i] == '"') {
+                closed = i + 1 == local.size();
+                break;
+            }
+        }
+        if (local.size() < 2 || !closed)
+            return invalid(why, name + ": the quoted local part does not close at its end (a "
+                                       "quote or backslash inside needs a backslash before it)");
     } else if (!std::all_of(local.begin(), local.end(), is_atext) || local.front() == '.' ||
                local.back() == '.' || local.find("..") != std::string_view::npos) {
         return invalid(why, name + ": the local part is not a valid dot-atom (pass the bare "
