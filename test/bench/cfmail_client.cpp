@@ -1,11 +1,13 @@
 // Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
 
-// The cfmail client of cfmail-bench: one pooled client, CONCURRENCY coroutines each sending
-// in turn, as an async server would use it.
+// The cfmail client of cfmail-bench: one pooled client (or the same pool through
+// cfmail::any_client), CONCURRENCY coroutines each sending in turn, as an async server would
+// use it.
 
 #include "bench_common.hpp"
 
 #include <cfmail.hpp>
+#include <cfmail/any_client.hpp>
 #include <cfmail/https_client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -22,21 +24,9 @@ namespace cfmail_bench {
 
 namespace asio = boost::asio;
 
-int run_cfmail_client(client_args args) {
-    asio::io_context ioc(1);
-    run_meter meter;
-
-    cfmail::pool_options pool;
-    pool.max_connections = args.concurrency;
-    if (!args.ca_file.empty())
-        pool.https.tls.ca_file = args.ca_file;
-    cfmail::client_options options;
-    options.base_url = args.base_url;
-    options.max_message_size =
-        cfmail::max_message_size_limit; // large messages, verified recipients
-    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
-                                 cfmail::api_token{args.token}, options);
-
+// CONCURRENCY coroutines sending through `client` until N sends are made.
+template <class Client>
+std::size_t send_all(asio::io_context& ioc, Client& client, client_args& args) {
     // The message is moved, not copied, into the one request every send reuses.
     const bool structured = args.structured;
     const cfmail::send_raw_request request{
@@ -79,7 +69,32 @@ int run_cfmail_client(client_args args) {
                 std::rethrow_exception(failure);
         });
     ioc.run();
-    return meter.finish("cfmail", args.n, ok);
+    return ok;
+}
+
+int run_cfmail_client(client_args args) {
+    asio::io_context ioc(1);
+    run_meter meter;
+
+    cfmail::pool_options pool;
+    pool.max_connections = args.concurrency;
+    if (!args.ca_file.empty())
+        pool.https.tls.ca_file = args.ca_file;
+    cfmail::client_options options;
+    options.base_url = args.base_url;
+    options.max_message_size =
+        cfmail::max_message_size_limit; // large messages, verified recipients
+    cfmail::pooled_https_transport transport(ioc.get_executor(), pool);
+    const cfmail::api_token token{args.token};
+    std::size_t ok = 0;
+    if (args.erased) {
+        cfmail::any_client client(std::move(transport), token, options);
+        ok = send_all(ioc, client, args);
+    } else {
+        cfmail::pooled_client client(std::move(transport), token, options);
+        ok = send_all(ioc, client, args);
+    }
+    return meter.finish(args.erased ? "cfmail-any" : "cfmail", args.n, ok);
 }
 
 } // namespace cfmail_bench

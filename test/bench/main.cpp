@@ -5,6 +5,8 @@
 //   cfmail-bench server http|https PORT_FILE [CERT KEY]
 //   cfmail-bench client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]            (cfmail)
 //   cfmail-bench client-send BASE_URL N CONCURRENCY FILE [CA_FILE]   (FILE attached to a send)
+//   cfmail-bench client-any BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]  (as client, through
+//                                                                 cfmail::any_client)
 //   cfmail-bench mime-build [FILE]   (FILE, or 10 MiB of random bytes, attached to a
 //                                     mime::message built once; no network)
 //   cfmail-bench-baseline client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]   (libcurl)
@@ -159,9 +161,10 @@ int main(int argc, char** argv) {
         return run_server(argc - 2, argv + 2);
     if (mode == "mime-build")
         return run_mime_build(argc - 2, argv + 2);
-    if (mode == "client" || mode == "client-send") {
+    if (mode == "client" || mode == "client-send" || mode == "client-any") {
         client_args args;
         args.structured = mode == "client-send";
+        args.erased = mode == "client-any";
         std::string why;
         if (!parse_client_args(argc - 2, argv + 2, args, why)) {
             std::fprintf(stderr, "%s client: %s\n", argv[0], why.c_str());
@@ -170,10 +173,11 @@ int main(int argc, char** argv) {
         return run_client(std::move(args));
     }
     std::fprintf(stderr,
-                 "usage: %s server|client|client-send|mime-build ...\n"
+                 "usage: %s server|client|client-send|client-any|mime-build ...\n"
                  "  server http|https PORT_FILE [CERT KEY]\n"
                  "  client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]\n"
                  "  client-send BASE_URL N CONCURRENCY FILE [CA_FILE]  (FILE attached to a send)\n"
+                 "  client-any BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]  (any_client)\n"
                  "  mime-build [FILE]  (FILE or 10 MiB of random bytes attached to a "
                  "mime::message)\n",
                  argv[0]);

@@ -150,6 +150,34 @@ print()
 print("targets missed: " + ("; ".join(missed) if missed else "none"))
 PY
 
+# cfmail::any_client against pooled_client on the same pool workload, taking turns: the
+# erasure may cost at most 2 % CPU per send (judged on full runs; a smoke run is too short).
+echo
+erased="$work/erased.jsonl"
+for _ in $(seq "$repeat"); do
+  for mode in client client-any; do
+    if ! line=$("$bench" "$mode" "${url[https]}" $((20000 / scale)) 32 "$work/2k.eml" \
+                 "$work/cert.pem" | tail -n 1); then
+      echo "$mode failed: $line" >&2
+      exit 1
+    fi
+    echo "{\"mode\":\"$mode\",\"run\":$line}" >> "$erased"
+  done
+done
+python3 - "$erased" "$scale" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+cpu = {mode: statistics.median(r["run"]["cpu_s"] / r["run"]["n"] * 1e6
+                               for r in rows if r["mode"] == mode)
+       for mode in ("client", "client-any")}
+ratio = cpu["client-any"] / cpu["client"]
+judged = sys.argv[2] == "1"
+mark = ("ok" if ratio <= 1.02 else "MISS") if judged else "(smoke run, not judged)"
+print(f"any_client, 32 in flight over https: {cpu['client-any']:.1f} us/send against "
+      f"{cpu['client']:.1f} for pooled_client, {ratio:.3f} x (target <= 1.02) {mark}")
+sys.exit(1 if judged and ratio > 1.02 else 0)
+PY
+
 # A structured send with a 10 MiB attachment: the body (13.3 MiB of base64) is encoded while
 # it is written, so the client's peak memory stays under 2.5 times the attachment's size.
 echo

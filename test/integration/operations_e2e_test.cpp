@@ -3,6 +3,7 @@
 #include "processes.hpp"
 
 #include <cfmail.hpp>
+#include <cfmail/any_client.hpp>
 #include <cfmail/https_client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -120,6 +121,38 @@ BOOST_AUTO_TEST_CASE(suppression_list_round_trip_with_paging) {
     client.get_suppression({account, created.id}, ec, diag);
     BOOST_TEST(ec == cfmail::error::api_rejected);
     BOOST_TEST(diag.http_status == 404u);
+}
+
+// Application code that takes cfmail::any_client runs over the pool with the pool's
+// concurrency: eight coroutines send at once over four connections, none refused.
+BOOST_AUTO_TEST_CASE(any_client_over_the_pool_keeps_its_concurrency) {
+    emulator_process e;
+    boost::asio::io_context ioc;
+    cfmail::pool_options pool;
+    pool.max_connections = 4;
+    pool.https = trusting_emulator(e);
+    cfmail::any_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                              cfmail::api_token{"cli-SECRET-token"}, options_for(e));
+    int delivered = 0, finished = 0;
+    auto send_one = [&](int i) -> boost::asio::awaitable<void> {
+        const cfmail::send_raw_request req{
+            account,
+            "sender@example.com",
+            {"r" + std::to_string(i) + "@example.com"},
+            "From: sender@example.com\r\nSubject: " + std::to_string(i) + "\r\n\r\nhi\r\n"};
+        cfmail::send_raw_result result = co_await client.async_send_raw(req);
+        delivered += static_cast<int>(result.delivered.size());
+    };
+    for (int i = 0; i < 8; ++i)
+        boost::asio::co_spawn(ioc, send_one(i), [&](std::exception_ptr failure) {
+            BOOST_TEST(!failure, "a send through any_client failed");
+            if (++finished == 8)
+                client.transport().close(); // no idle connection keeps run() going
+        });
+    ioc.run_for(60s);
+    BOOST_TEST(delivered == 8);
+    BOOST_TEST(e.stats().second == 8);
+    BOOST_TEST(client.transport().target<cfmail::pooled_https_transport>() != nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,8 @@
 // What a new user reaches for first: one decision after any failure (what_now), a default
-// account id, and running a coroutine to completion in a test (cfmail::testing::run).
+// account id, running a coroutine to completion in a test (cfmail::testing::run), and one
+// client type for application code (any_client).
 #include <cfmail.hpp>
+#include <cfmail/any_client.hpp>
 #include <cfmail/testing/mock_transport.hpp>
 #include <cfmail/testing/run.hpp>
 
@@ -267,6 +269,75 @@ BOOST_AUTO_TEST_CASE(a_coroutine_send_on_the_mock) {
     mock.respond_error(400, 10001, "bad");
     BOOST_CHECK_THROW(testing::run(ioc, send_welcome(client, "new@example.org")),
                       error_with_diagnostics);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(any_client_erases_the_transport)
+
+// A transport with asynchronous exchanges only, as the HTTPS transports are.
+struct async_only {
+    using executor_type = asio::any_io_executor;
+    testing::mock_transport mock;
+    executor_type get_executor() const { return mock.get_executor(); }
+    template <class CompletionToken>
+    auto async_round_trip(const http_request& req, http_response& resp, CompletionToken&& token) {
+        return mock.async_round_trip(req, resp, std::forward<CompletionToken>(token));
+    }
+};
+
+// Application code takes the erased client; the test builds one over the mock.
+asio::awaitable<std::string> welcome(any_client& client, std::string to) {
+    send_raw_request req = valid_request();
+    req.recipients = {std::move(to)};
+    send_raw_result result = co_await client.async_send_raw(req);
+    co_return result.message_id;
+}
+
+BOOST_AUTO_TEST_CASE(over_the_mock_every_flavour_works) {
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    any_client client(mock, api_token{"t"});
+    mock.respond_success({.message_id = "<1@example.com>"});
+    BOOST_TEST(testing::run(ioc, welcome(client, "new@example.org")) == "<1@example.com>");
+    mock.respond_success({.message_id = "<2@example.com>"});
+    BOOST_TEST(client.send_raw(valid_request()).message_id == "<2@example.com>");
+    BOOST_TEST_REQUIRE(mock.requests().size() == 2u);
+    BOOST_TEST(mock.requests()[0].header("Authorization") == "Bearer t");
+    BOOST_TEST(client.transport().target<testing::mock_transport>() != nullptr);
+    BOOST_TEST(client.transport().target<async_only>() == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(capabilities_are_the_transports) {
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    any_client client(mock, api_token{"t"});
+    // The mock carries one exchange at a time, and so does the erased client over it.
+    mock.stall();
+    boost::system::error_code first = asio::error::would_block, second;
+    diagnostics first_diag, second_diag;
+    client.async_send_raw(valid_request(), first_diag,
+                          [&](boost::system::error_code ec, send_raw_result) { first = ec; });
+    client.async_send_raw(valid_request(), second_diag,
+                          [&](boost::system::error_code ec, send_raw_result) { second = ec; });
+    ioc.run_for(100ms);
+    BOOST_TEST((second == error::operation_in_progress));
+    client.transport().close(); // ends the stalled exchange
+    ioc.restart();
+    ioc.run_for(1s);
+    BOOST_TEST((first == asio::error::operation_aborted));
+
+    // Without a blocking exchange underneath, the blocking members say so before any I/O.
+    testing::mock_transport inner(ioc.get_executor());
+    any_client async_client(async_only{inner}, api_token{"t"});
+    boost::system::error_code ec;
+    diagnostics diag;
+    async_client.send_raw(valid_request(), ec, diag);
+    BOOST_TEST((ec == asio::error::operation_not_supported));
+    BOOST_TEST(inner.requests().empty());
+    BOOST_TEST((what_now(ec, diag).step == next_step::fix_request));
+    inner.respond_success({.message_id = "<3@example.com>"});
+    BOOST_TEST(testing::run(ioc, welcome(async_client, "x@example.org")) == "<3@example.com>");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

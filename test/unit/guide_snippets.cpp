@@ -41,6 +41,7 @@
 #include <cfmail/https_client.hpp>           // cfmail::client, blocking_client, pooled_client
 #include <cfmail/testing/mock_transport.hpp> // cfmail::testing::mock_transport, for tests
 #include <cfmail/testing/run.hpp>            // cfmail::testing::run, for coroutine tests
+#include <cfmail/any_client.hpp>             // cfmail::any_client
 namespace asio = boost::asio; // used in every example below
 
 namespace guide_snippets {
@@ -284,11 +285,10 @@ void test_with_mock(const cfmail::send_raw_request& req) {
     assert(mock.pending() == 0);
 }
 
-// guide.md, section 9: a coroutine under test, run to completion.
+// guide.md, section 9: application code over any_client, run to completion in a test.
 namespace run_coroutine {
-using mock_client = cfmail::basic_client<cfmail::testing::mock_transport>;
-
-asio::awaitable<std::string> send_welcome(mock_client& client, std::string to) {
+// welcome.cpp: application code, compiled once.
+asio::awaitable<std::string> send_welcome(cfmail::any_client& client, std::string to) {
     cfmail::send_raw_request req{.account_id = "023e105f4ecef8ad9ca31a8372d0c353",
                                  .from = "sender@example.com",
                                  .recipients = {std::move(to)},
@@ -297,10 +297,18 @@ asio::awaitable<std::string> send_welcome(mock_client& client, std::string to) {
     co_return result.message_id;
 }
 
+void build_both(asio::io_context& ioc, cfmail::testing::mock_transport& mock) {
+    // In the server: the pool.
+    cfmail::any_client production(cfmail::pooled_https_transport(ioc.get_executor()),
+                                  cfmail::credentials::from_environment());
+    // In the test: the mock.
+    cfmail::any_client tested(mock, cfmail::api_token{"test"});
+}
+
 void test_send_welcome() {
     asio::io_context ioc;
     cfmail::testing::mock_transport mock(ioc.get_executor());
-    cfmail::basic_client<cfmail::testing::mock_transport> client(mock, cfmail::api_token{"test"});
+    cfmail::any_client client(mock, cfmail::api_token{"test"});
     mock.respond_success({.message_id = "<1@example.com>"});
 
     std::string id = cfmail::testing::run(ioc, send_welcome(client, "new@example.org"));

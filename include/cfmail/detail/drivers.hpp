@@ -17,9 +17,11 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <concepts>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -111,6 +113,21 @@ transport_functions functions_of() {
     return f;
 }
 
+// A transport that is itself type-erased (any_transport) shows the transport underneath: the
+// client then calls that one directly, with its capabilities, and the erasure costs nothing
+// per exchange.
+struct erased_transport_view {
+    void* object = nullptr;
+    transport_functions functions;
+    bool concurrent = false;
+    bool streams_body = false;
+};
+
+template <class T>
+concept erased_transport = requires(const T& t) {
+    { t.erased_view() } -> std::same_as<erased_transport_view>;
+};
+
 // What one client owns for its operations, whatever its transport. Over a concurrent
 // transport each operation in flight takes a slot of its own (recycled afterwards); otherwise
 // the one slot makes operations take turns.
@@ -146,11 +163,29 @@ template <class Transport>
 struct client_state : client_core {
     template <class T>
     client_state(T&& t, cfmail::credentials creds, client_options opts)
-        : client_core(std::move(creds), std::move(opts), concurrent_transport<Transport>,
-                      streaming_transport<Transport>)
+        : client_core(std::move(creds), std::move(opts), concurrent(t), streams_body(t))
         , transport(std::forward<T>(t)) {
-        transport_object = &transport;
-        transport_fns = functions_of<Transport>();
+        if constexpr (erased_transport<Transport>) {
+            const erased_transport_view view = transport.erased_view();
+            transport_object = view.object;
+            transport_fns = view.functions;
+        } else {
+            transport_object = &transport;
+            transport_fns = functions_of<Transport>();
+        }
+    }
+
+    static bool concurrent(const Transport& t) {
+        if constexpr (erased_transport<Transport>)
+            return t.erased_view().concurrent;
+        else
+            return concurrent_transport<Transport>;
+    }
+    static bool streams_body(const Transport& t) {
+        if constexpr (erased_transport<Transport>)
+            return t.erased_view().streams_body;
+        else
+            return streaming_transport<Transport>;
     }
 
     Transport transport;
@@ -170,6 +205,12 @@ CFMAIL_DECL void run_async(std::shared_ptr<client_core> keep_alive, operation_sl
 template <operation_descriptor Op>
 typename Op::result_type run_sync(client_core& core, const typename Op::request_type& req,
                                   boost::system::error_code& ec, diagnostics& diag) {
+    if (!core.transport_fns.round_trip) { // an erased transport that is asynchronous only
+        diag.clear();
+        diag.detail = "the transport has no blocking exchange; use the asynchronous members";
+        ec = boost::asio::error::operation_not_supported;
+        return {};
+    }
     operation_slot* slot = core.acquire();
     if (!slot) {
         diag.clear();

@@ -108,6 +108,9 @@ CFMAIL_DECL decision what_now(const boost::system::error_code& ec,
         const auto step = detail::step_for_status(diag.http_status);
         return {step, step == next_step::retry_later ? diag.retry_after : std::nullopt};
     }
+    // A blocking call on a client whose transport is asynchronous only: the code is wrong.
+    if (ec == boost::asio::error::operation_not_supported)
+        return {next_step::fix_request, {}};
     // Everything else failed before the request was written: a refused or reset connection,
     // a failed name lookup, a timeout, a cancellation, a response that could not be parsed
     // (already reconcile above), another operation in progress.
