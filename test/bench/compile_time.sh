@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Compile time of one translation unit that sends a message (blocking, and a coroutine that
-# co_awaits cfmail::client): cfmail header-only, cfmail with
-# CFMAIL_SEPARATE_COMPILATION (the per-file cost; src.hpp is compiled once per program), and a
+# Compile time of one translation unit that sends a message (blocking, a coroutine that
+# co_awaits cfmail::client, and a test through the mock transport): cfmail header-only,
+# cfmail with CFMAIL_SEPARATE_COMPILATION (the per-file cost; src.hpp is compiled once per program), and a
 # minimal hand-written Beast HTTPS client as the baseline. Prints seconds and ratios.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,6 +28,8 @@ header_only=$(best "$dir/send_one.cpp")
 separate=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/send_one.cpp")
 co_header_only=$(best "$dir/co_await_send.cpp")
 co_separate=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/co_await_send.cpp")
+mock_header_only=$(best "$dir/mock_send.cpp")
+mock_separate=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/mock_send.cpp")
 src_once=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/cfmail_src.cpp")
 
 printf '%-52s %8s %8s\n' "translation unit ($cxx -O2, best of $runs)" seconds "x Beast"
@@ -38,4 +40,8 @@ printf '%-52s %8s %8.2f\n' "co_await client.async_send, header-only" "$co_header
   "$(ratio "$co_header_only" "$baseline")"
 printf '%-52s %8s %8.2f\n' "co_await client.async_send, CFMAIL_SEPARATE_COMPILATION" \
   "$co_separate" "$(ratio "$co_separate" "$baseline")"
+printf '%-52s %8s %8.2f\n' "send through the mock, header-only" "$mock_header_only" \
+  "$(ratio "$mock_header_only" "$baseline")"
+printf '%-52s %8s %8.2f\n' "send through the mock, CFMAIL_SEPARATE_COMPILATION" \
+  "$mock_separate" "$(ratio "$mock_separate" "$baseline")"
 printf '%-52s %8s %8.2f\n' "cfmail/src.hpp (once per program)" "$src_once" "$(ratio "$src_once" "$baseline")"

@@ -49,6 +49,7 @@ for mode in find_package add_subdirectory fetchcontent; do
     -DCFMAIL_SOURCE_DIR="$top" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
   cmake --build "$work/$mode" >/dev/null
   "$work/$mode/consumer"
+  "$work/$mode/consumer_compiled"
 done
 
 echo "== Conan test_package, built with plain CMake against the installed package"
@@ -73,8 +74,12 @@ cat > "$work/meson-consumer/meson.build" <<'MESON'
 project('cfmail-consumer', 'cpp', default_options: ['cpp_std=c++20'])
 cfmail = dependency('cfmail', fallback: ['cfmail', 'cfmail_dep'])
 executable('consumer', 'main.cpp', dependencies: cfmail, cpp_args: ['-DCFMAIL_CONSUMER_HTTPS'])
+cfmail_compiled = dependency('cfmail-compiled', fallback: ['cfmail', 'cfmail_compiled_dep'])
+executable('consumer_compiled', 'main.cpp', dependencies: cfmail_compiled,
+  cpp_args: ['-DCFMAIL_CONSUMER_HTTPS'])
 MESON
 meson setup "$work/meson-consumer/build" "$work/meson-consumer" >/dev/null
 meson compile -C "$work/meson-consumer/build" >/dev/null
 "$work/meson-consumer/build/consumer"
+"$work/meson-consumer/build/consumer_compiled"
 echo "consumers: all built and ran"
