@@ -67,6 +67,8 @@ c++ "$consumer/main.cpp" -o "$work/pkgconfig-consumer" $(pkg-config --cflags --l
 "$work/pkgconfig-consumer"
 
 echo "== Meson subproject consumer"
+# Without the staged cfmail.pc in sight: the subproject must provide both dependencies.
+unset PKG_CONFIG_PATH
 mkdir -p "$work/meson-consumer/subprojects"
 ln -s "$top" "$work/meson-consumer/subprojects/cfmail"
 cp "$consumer/main.cpp" "$work/meson-consumer/"
