@@ -11,12 +11,22 @@ namespace cfmail {
 
 namespace detail {
 
-CFMAIL_DECL boost::system::error_code
-validate_request(const send_raw_request& req, const client_options& opts, std::string& why) {
-    if (auto ec = validate_envelope(req, opts, why))
+// Everything of a send_raw but its account id, which the exchange machine checks (or takes
+// from the client's default).
+inline boost::system::error_code validate_addresses_and_message(const send_raw_request& req,
+                                                                const client_options& opts,
+                                                                std::string& why) {
+    if (auto ec = validate_addresses(req, opts, why))
         return ec;
     return validate_mime(req.mime_message, std::min(opts.max_message_size, max_message_size_limit),
                          why);
+}
+
+CFMAIL_DECL boost::system::error_code
+validate_request(const send_raw_request& req, const client_options& opts, std::string& why) {
+    if (auto ec = validate_account_id(req.account_id, why))
+        return ec;
+    return validate_addresses_and_message(req, opts, why);
 }
 
 CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,
@@ -36,11 +46,7 @@ CFMAIL_DECL void build_request(const send_raw_request& req, const endpoint& ep,
 CFMAIL_DECL boost::system::error_code send_raw_op::prepare(const send_raw_request& req,
                                                            const client_options& opts,
                                                            request_parts& parts, std::string& why) {
-    // The exchange machine has checked the account id, or the client's default for it.
-    if (auto ec = detail::validate_addresses(req, opts, why))
-        return ec;
-    if (auto ec = detail::validate_mime(
-            req.mime_message, std::min(opts.max_message_size, max_message_size_limit), why))
+    if (auto ec = detail::validate_addresses_and_message(req, opts, why))
         return ec;
     parts.append_segment("send_raw");
     request_body& body = parts.body();

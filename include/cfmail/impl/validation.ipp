@@ -6,6 +6,7 @@
 // addresses, MIME text, header values. Each failure names the field and says why.
 
 #include <cfmail/credentials.hpp>
+#include <cfmail/detail/rfc5322.hpp>
 #include <cfmail/error_code.hpp>
 #include <cfmail/impl/http_message.ipp>
 #include <cfmail/options.hpp>
@@ -57,12 +58,6 @@ inline boost::system::error_code validate_path_segment(const char* field, std::s
 
 inline boost::system::error_code validate_account_id(std::string_view id, std::string& why) {
     return validate_path_segment("account_id", id, 128, false, why);
-}
-
-inline bool is_atext(char c) noexcept {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return std::strchr("!#$%&'*+-/=?^_`{|}~.", c) != nullptr && c != '\0';
 }
 
 inline bool is_domain_char(char c) noexcept {
@@ -145,7 +140,7 @@ inline boost::system::error_code validate_address(std::string_view field, std::s
         if (local.size() < 2 || !closed)
             return invalid(why, name + ": the quoted local part does not close at its end (a "
                                        "quote or backslash inside needs a backslash before it)");
-    } else if (!std::all_of(local.begin(), local.end(), is_atext) || local.front() == '.' ||
+    } else if (!std::all_of(local.begin(), local.end(), is_dot_atom_char) || local.front() == '.' ||
                local.back() == '.' || local.find("..") != std::string_view::npos) {
         return invalid(why, name + ": the local part is not a valid dot-atom (pass the bare "
                                    "address, without a display name or angle brackets)");
