@@ -112,8 +112,9 @@ public:
     /// Adds a header field of its own, after the standard ones and in the order added. The name
     /// must be a field name (printable ASCII, no colon) and none of those the builder writes
     /// (From, To, Cc, Bcc, Reply-To, Subject, Date, Message-ID, MIME-Version, Content-Type,
-    /// Content-Transfer-Encoding); the value has no control character but tab. A value that is
-    /// not ASCII is written as RFC 2047 encoded words.
+    /// Content-Transfer-Encoding, Content-Disposition, Content-ID); the value has no control
+    /// character but tab. A printable ASCII value is written exactly as given (folded at its
+    /// spaces); any other as RFC 2047 encoded words.
     message& header(std::string name, std::string value) {
         headers_.push_back({std::move(name), std::move(value)});
         return *this;

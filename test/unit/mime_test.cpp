@@ -150,6 +150,35 @@ BOOST_AUTO_TEST_CASE(hostile_addresses_names_and_types) {
     BOOST_TEST(tricky.find("filename=\"=?") == std::string::npos);
 }
 
+// A custom field's ASCII value is the user's: structured fields such as List-Unsubscribe
+// must arrive as given, not as encoded words.
+BOOST_AUTO_TEST_CASE(custom_header_values_go_as_given) {
+    auto field = [](const std::string& name, const std::string& value) {
+        const auto msg = minimal().header(name, value).to_string();
+        check_invariants(msg);
+        const auto at = msg.find("\r\n" + name + ": ") + name.size() + 4;
+        auto folded = msg.substr(at, msg.find("\r\n", at) - at);
+        for (auto next = msg.find("\r\n", at); msg.compare(next + 2, 1, " ") == 0;) {
+            const auto end = msg.find("\r\n", next + 2);
+            folded += msg.substr(next + 2, end - next - 2);
+            next = end;
+        }
+        return folded; // unfolded
+    };
+    BOOST_TEST(field("List-Unsubscribe", "<mailto:u@example.com?subject=x=?y>") ==
+               "<mailto:u@example.com?subject=x=?y>");
+    BOOST_TEST(field("X-Spaced", "a  b\tc") == "a  b\tc");
+    std::string long_list;
+    for (int i = 0; i < 40; ++i)
+        long_list += "<id" + std::to_string(i) + "@example.com> ";
+    BOOST_TEST(field("References", long_list + "end") == long_list + "end");
+    BOOST_TEST(longest_header_line(minimal().header("References", long_list).to_string()) <= 78u);
+    BOOST_TEST(field("X-Word", std::string(990, 'v')) == std::string(990, 'v'));
+    BOOST_TEST(refusal(minimal().header("X-Word", std::string(991, 'v')))
+                   .rfind("headers[0].value: a word too long", 0) == 0);
+    BOOST_TEST(field("X-Campaign", "Grüße").rfind("=?UTF-8?", 0) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_throwing_overload_carries_the_field) {
     try {
         (void)minimal().subject("a\r\nBcc: x@evil.example").to_string();

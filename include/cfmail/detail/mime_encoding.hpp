@@ -7,6 +7,8 @@
 // lines of at most 998 octets by construction, which the message builder relies on instead of
 // scanning its output again.
 
+#include <cfmail/detail/rfc5322.hpp>
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -193,10 +195,36 @@ inline void write_unstructured(header_writer& w, std::string_view text) {
     }
 }
 
-// RFC 5322 atext: what a display name may hold unquoted (besides single spaces).
-inline bool is_atext(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
+// Whether a custom field's value goes as it is: printable ASCII and tabs. Anything else is
+// written as encoded words.
+inline bool is_verbatim_value(std::string_view value) noexcept {
+    return std::all_of(value.begin(), value.end(),
+                       [](char c) { return (c >= 0x20 && c <= 0x7e) || c == '\t'; });
+}
+
+// The longest space-separated word of `value`.
+inline std::size_t longest_word(std::string_view value) noexcept {
+    std::size_t longest = 0, word = 0;
+    for (char c : value) {
+        word = c == ' ' ? 0 : word + 1;
+        longest = std::max(longest, word);
+    }
+    return longest;
+}
+
+// Writes a custom field's value (UTF-8 without CR, LF or NUL). Printable ASCII goes exactly as
+// given, split at its spaces so that it can fold (unfolding gives it back): a structured field
+// such as List-Unsubscribe must not be encoded. Other text goes as encoded words.
+inline void write_custom_value(header_writer& w, std::string_view value) {
+    if (!is_verbatim_value(value)) {
+        write_encoded_words(w, value);
+        return;
+    }
+    for (std::size_t i = 0; i <= value.size();) {
+        const auto space = std::min(value.find(' ', i), value.size());
+        w.word(value.substr(i, space - i));
+        i = space + 1;
+    }
 }
 
 // Writes a display name (UTF-8 without control characters). Printable ASCII goes as atoms
@@ -209,7 +237,8 @@ inline void write_phrase(header_writer& w, std::string_view name) {
         std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
     auto is_atom = [](std::string_view word) {
         return !word.empty() && word.find("=?") == std::string_view::npos &&
-               word.size() <= max_plain_word && std::all_of(word.begin(), word.end(), is_atext);
+               word.size() <= max_plain_word &&
+               std::all_of(word.begin(), word.end(), cfmail::detail::is_atext);
     };
     std::vector<std::string_view> words;
     for (std::size_t i = 0; i <= name.size();) {

@@ -248,7 +248,7 @@ inline bool is_message_id(std::string_view id) noexcept {
     auto dot_atom = [](std::string_view s) {
         return !s.empty() && s.front() != '.' && s.back() != '.' &&
                s.find("..") == std::string_view::npos &&
-               std::all_of(s.begin(), s.end(), [](char c) { return is_atext(c) || c == '.'; });
+               std::all_of(s.begin(), s.end(), cfmail::detail::is_dot_atom_char);
     };
     const auto right = id.substr(at + 1);
     const bool literal = right.size() >= 2 && right.front() == '[' && right.back() == ']' &&
@@ -261,7 +261,7 @@ inline bool is_message_id(std::string_view id) noexcept {
 // A Content-ID as mail readers look it up from `cid:`: atext, dots and '@'.
 inline bool is_content_id(std::string_view id) noexcept {
     return !id.empty() && id.size() <= 250 && std::all_of(id.begin(), id.end(), [](char c) {
-        return is_atext(c) || c == '.' || c == '@';
+        return cfmail::detail::is_dot_atom_char(c) || c == '@';
     });
 }
 
@@ -397,6 +397,9 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
                                     " is written by the builder; use its setter");
         if (auto ec = validate_text(field + ".value", h.value, true, why))
             return ec;
+        // "Name: " and the word on one line, within 998 octets.
+        if (is_verbatim_value(h.value) && h.name.size() + 2 + longest_word(h.value) > 998)
+            return invalid(why, field + ".value: a word too long for one line of 998 octets");
     }
     std::string id = message_id_;
     if (!id.empty()) {
@@ -475,7 +478,7 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
     for (const auto& h : headers_) {
         w.start(h.name);
         if (!h.value.empty())
-            write_unstructured(w, h.value);
+            write_custom_value(w, h.value);
         w.end();
     }
     head += "MIME-Version: 1.0\r\n";
