@@ -3,9 +3,11 @@
 #define CFMAIL_EMULATOR_COMPOSE_HPP
 
 // The structured send (`POST .../email/sending/send`) without HTTP: reading its JSON body, and
-// writing the RFC 5322 message the emulator stores for it.
+// writing the RFC 5322 message the emulator stores for it (with cfmail::mime::message).
 
 #include "suppressions.hpp"
+
+#include <cfmail/mime.hpp>
 
 #include <boost/json.hpp>
 
@@ -24,10 +26,8 @@
 
 namespace cfmail_emulator {
 
-struct mailbox {
-    std::string address;
-    std::optional<std::string> name; // never empty
-};
+// An address and its display name (never empty), as cfmail itself has them.
+using mailbox = cfmail::mailbox;
 
 struct attachment {
     std::string content; // decoded
@@ -65,15 +65,6 @@ struct send_problem {
 
 namespace detail {
 
-inline std::string base64(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0'); // EVP_EncodeBlock adds a NUL
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(data.data()),
-                                  static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(n > 0 ? n : 0));
-    return out;
-}
-
 // The size `encoded` decodes to, when it is canonical base64: whole quads, padded, with no
 // whitespace. EVP_DecodeBlock alone would skip some whitespace and miscount the padding.
 inline std::optional<std::size_t> base64_decoded_size(std::string_view encoded) {
@@ -102,18 +93,6 @@ inline std::string base64_decode(std::string_view encoded, std::size_t decoded_s
     return out;
 }
 
-// Base64 in lines of 76 characters, as MIME wants it (receivers refuse lines over 998).
-inline std::string wrap76(std::string_view encoded) {
-    std::string out;
-    out.reserve(encoded.size() + encoded.size() / 76 * 2);
-    for (std::size_t i = 0; i < encoded.size(); i += 76) {
-        if (i != 0)
-            out += "\r\n";
-        out += encoded.substr(i, 76);
-    }
-    return out;
-}
-
 // Whether `s` holds a control character (HTAB allowed when `tab_ok`): none may reach a header,
 // where CR or LF would start another field.
 inline bool has_control(std::string_view s, bool tab_ok) {
@@ -122,171 +101,10 @@ inline bool has_control(std::string_view s, bool tab_ok) {
     });
 }
 
-inline bool plain_ascii(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-}
-
 // Characters, not bytes: the JSON parser has already checked that strings are UTF-8.
 inline std::size_t utf8_length(std::string_view s) {
     return static_cast<std::size_t>(std::count_if(
         s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
-}
-
-// RFC 2047 encoded words, each at most 75 characters and never splitting a character, folded
-// onto lines of their own.
-inline std::string encoded_words(std::string_view utf8) {
-    std::string out;
-    for (std::size_t i = 0; i < utf8.size();) {
-        std::size_t end = std::min(i + 45, utf8.size()); // 45 bytes: 60 base64 characters
-        while (end < utf8.size() && end > i + 1 &&
-               (static_cast<unsigned char>(utf8[end]) & 0xc0) == 0x80)
-            --end;
-        if (!out.empty())
-            out += "\r\n ";
-        out += "=?UTF-8?B?" + base64(utf8.substr(i, end - i)) + "?=";
-        i = end;
-    }
-    return out;
-}
-
-// A display name: a quoted string when it is short ASCII, else encoded words.
-inline std::string phrase(std::string_view name) {
-    if (!plain_ascii(name) || name.size() > 200 || name.find("=?") != std::string_view::npos)
-        return encoded_words(name);
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"' || c == '\\')
-            out += '\\';
-        out += c;
-    }
-    return out + '"';
-}
-
-inline std::string render(const mailbox& m) {
-    return m.name ? phrase(*m.name) + " <" + m.address + ">" : m.address;
-}
-
-inline std::string render(const std::vector<mailbox>& list) {
-    std::string out;
-    for (const auto& m : list) {
-        if (!out.empty())
-            out += ",\r\n "; // one address a line keeps 50 of them under the line limit
-        out += render(m);
-    }
-    return out;
-}
-
-// A MIME parameter value: quoted when it is short plain ASCII, else RFC 2231 percent-encoded
-// UTF-8 (`name*=UTF-8''...`).
-inline std::string parameter(std::string_view name, std::string_view value) {
-    if (plain_ascii(value) && value.size() <= 200 &&
-        value.find_first_of("\"\\") == std::string_view::npos)
-        return std::string(name) + "=\"" + std::string(value) + '"';
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out = std::string(name) + "*=UTF-8''";
-    for (char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        const bool attr_char = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-                               (u >= '0' && u <= '9') ||
-                               std::string_view("!#$&+-.^_`|~").find(c) != std::string_view::npos;
-        if (attr_char) {
-            out += c;
-        } else {
-            out += '%';
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        }
-    }
-    return out;
-}
-
-// CRLF line ends, as MIME's canonical form of text has them.
-inline std::string crlf_lines(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + s.size() / 32);
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\r') {
-            out += "\r\n";
-            if (i + 1 < s.size() && s[i + 1] == '\n')
-                ++i;
-        } else if (s[i] == '\n') {
-            out += "\r\n";
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
-
-// Whether CRLF text can go as 7bit: ASCII without NUL, no line over 998 characters.
-inline bool fits_7bit(std::string_view s) {
-    std::size_t line = 0;
-    for (char c : s) {
-        if (c <= 0 || static_cast<unsigned char>(c) > 0x7f)
-            return false;
-        line = c == '\n' ? 0 : c == '\r' ? line : line + 1;
-        if (line > 998)
-            return false;
-    }
-    return true;
-}
-
-inline std::string rfc5322_date(timestamp t) {
-    using namespace std::chrono;
-    static constexpr std::array<const char*, 7> weekdays{"Sun", "Mon", "Tue", "Wed",
-                                                         "Thu", "Fri", "Sat"};
-    static constexpr std::array<const char*, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const auto midnight = floor<days>(t);
-    const year_month_day date{midnight};
-    const hh_mm_ss<seconds> time{floor<seconds>(t - midnight)};
-    char out[64];
-    std::snprintf(out, sizeof out, "%s, %02u %s %04d %02d:%02d:%02d +0000",
-                  weekdays[weekday{midnight}.c_encoding()], static_cast<unsigned>(date.day()),
-                  months[static_cast<unsigned>(date.month()) - 1], static_cast<int>(date.year()),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()));
-    return out;
-}
-
-// A MIME entity: its header fields (each ending in CRLF) and its body.
-struct part {
-    std::string headers;
-    std::string body;
-};
-
-inline part text_part(std::string_view subtype, std::string_view content) {
-    const auto canonical = crlf_lines(content);
-    const bool seven = fits_7bit(canonical);
-    part p;
-    p.headers = "Content-Type: text/" + std::string(subtype) +
-                "; charset=utf-8\r\nContent-Transfer-Encoding: " + (seven ? "7bit" : "base64") +
-                "\r\n";
-    p.body = seven ? canonical : wrap76(base64(canonical));
-    return p;
-}
-
-inline part attachment_part(const attachment& a) {
-    part p;
-    p.headers = "Content-Type: " + a.type + "; " + parameter("name", a.filename) + "\r\n" +
-                "Content-Disposition: " + (a.is_inline ? "inline" : "attachment") + "; " +
-                parameter("filename", a.filename) + "\r\n";
-    if (a.is_inline)
-        p.headers += "Content-ID: <" + a.content_id + ">\r\n";
-    p.headers += "Content-Transfer-Encoding: base64\r\n";
-    p.body = wrap76(base64(a.content));
-    return p;
-}
-
-inline part multipart(std::string_view subtype, const std::vector<part>& children,
-                      const std::string& boundary) {
-    part p;
-    p.headers =
-        "Content-Type: multipart/" + std::string(subtype) + "; boundary=\"" + boundary + "\"\r\n";
-    for (const auto& child : children)
-        p.body += "--" + boundary + "\r\n" + child.headers + "\r\n" + child.body + "\r\n";
-    p.body += "--" + boundary + "--";
-    return p;
 }
 
 // Each reader below fills its output and returns what is wrong, or nothing.
@@ -569,62 +387,35 @@ inline std::optional<send_problem> read_send(const boost::json::value& body,
     return std::nullopt;
 }
 
-// The RFC 5322 message for `m`: CRLF line ends, no line over 998 characters, Bcc in no header.
-// Text and HTML go as multipart/alternative, inline attachments with the HTML as
-// multipart/related, other attachments in multipart/mixed around them. `unique` (random, made
-// per message) goes into the MIME boundaries, so no part can contain one unless it guessed it.
-inline std::string compose(const structured_message& m, std::string_view message_id, timestamp date,
-                           std::string_view unique) {
-    using detail::part;
-    int boundaries = 0;
-    auto boundary = [&] {
-        return "=_cfmail_" + std::string(unique) + "_" + std::to_string(boundaries++);
-    };
-
-    std::vector<part> inline_parts, attached;
-    for (const auto& a : m.attachments)
-        (a.is_inline && !m.html.empty() ? inline_parts : attached)
-            .push_back(detail::attachment_part(a));
-
-    std::optional<part> html;
-    if (!m.html.empty()) {
-        html = detail::text_part("html", m.html);
-        if (!inline_parts.empty()) {
-            inline_parts.insert(inline_parts.begin(), *html);
-            html = detail::multipart("related", inline_parts, boundary());
-        }
-    }
-    part body;
-    if (!m.text.empty() && html)
-        body = detail::multipart("alternative", {detail::text_part("plain", m.text), *html},
-                                 boundary());
-    else
-        body = html ? *html : detail::text_part("plain", m.text);
-    if (!attached.empty()) {
-        attached.insert(attached.begin(), body);
-        body = detail::multipart("mixed", attached, boundary());
-    }
-
-    std::string out = "From: " + detail::render(m.from) + "\r\n";
-    if (!m.to.empty())
-        out += "To: " + detail::render(m.to) + "\r\n";
-    if (!m.cc.empty())
-        out += "Cc: " + detail::render(m.cc) + "\r\n";
+// The RFC 5322 message for `m`, written by cfmail::mime::message as cfmail itself would: Bcc
+// in no header, inline parts with the HTML (as attachments when there is none). Returns what
+// the builder refuses in `m` (a field the API's schema lets through), or nothing.
+inline std::optional<std::string> compose(const structured_message& m, std::string_view message_id,
+                                          timestamp date, std::string& out) {
+    cfmail::mime::message message;
+    message.from(m.from).to(m.to).cc(m.cc).bcc(m.bcc).subject(m.subject);
     if (m.reply_to)
-        out += "Reply-To: " + detail::render(*m.reply_to) + "\r\n";
-    const bool plain_subject = detail::plain_ascii(m.subject) &&
-                               m.subject.find("=?") == std::string::npos &&
-                               m.subject.size() <= 998 - 9;
-    out += "Subject: " + (plain_subject ? m.subject : detail::encoded_words(m.subject)) + "\r\n";
-    out += "Date: " + detail::rfc5322_date(date) + "\r\n";
-    out += "Message-ID: " + std::string(message_id) + "\r\n";
-    out += "MIME-Version: 1.0\r\n";
+        message.reply_to(*m.reply_to);
+    if (!m.text.empty())
+        message.text(m.text);
+    if (!m.html.empty())
+        message.html(m.html);
     for (const auto& [name, value] : m.headers)
-        out += name + ": " + value + "\r\n";
-    out += body.headers + "\r\n" + body.body;
-    if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)
-        out += "\r\n";
-    return out;
+        message.header(name, value);
+    for (const auto& a : m.attachments) {
+        if (a.is_inline && !m.html.empty())
+            message.inline_image(a.content_id, a.content, a.type, a.filename);
+        else
+            message.attach_file(a.filename, a.content, a.type);
+    }
+    message.date(std::chrono::time_point_cast<std::chrono::system_clock::duration>(date))
+        .message_id(std::string(message_id));
+    boost::system::error_code ec;
+    cfmail::diagnostics diag;
+    out = message.to_string(ec, diag);
+    if (ec)
+        return diag.detail;
+    return std::nullopt;
 }
 
 } // namespace cfmail_emulator

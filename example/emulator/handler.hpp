@@ -478,7 +478,8 @@ inline answer send_structured(const settings& config, const state& memory,
     message.file_stem = new_message_stem();
     message.message_id = "<" + message.file_stem + "@emulator.cfmail.test>";
     // The stored message keeps a clean Message-ID even when the answer's is garbled below.
-    message.mime_message = compose(m, message.message_id, memory.now(), random_hex(12));
+    if (auto refused = compose(m, message.message_id, memory.now(), message.mime_message))
+        return schema_error(*refused);
     if (misbehave == fault::escape_ok)
         message.message_id =
             "<\x1b]0;title\x07\x1b[2J\xc2\x9b\x7f" + message.file_stem + "@emulator.cfmail.test>";
