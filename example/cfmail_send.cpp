@@ -244,7 +244,7 @@ int main(int argc, char** argv) try {
         return fail(exit_usage, "FILE cannot be given with options that compose the message");
     // Cc and Bcc are compose options: without them the envelope is --to alone, as before.
     if (to.empty() && compose.cc.empty() && compose.bcc.empty())
-        return fail(exit_usage, "no recipient: pass --to");
+        return fail(exit_usage, "no recipient: pass --to (or, when composing, --cc or --bcc)");
     if (!valid_timeout(timeout_seconds))
         return fail(exit_usage, "--timeout takes a number of seconds from 0.001 to 86400");
     if (vm.count("max-retries") && !valid_max_retries(max_retries))

@@ -36,8 +36,9 @@ asio::awaitable<int> send(cfmail::client& client, const cfmail::send_raw_request
 }
 
 int main(int argc, char** argv) try {
-    const char* account = std::getenv("CLOUDFLARE_ACCOUNT_ID");
-    if (argc < 3 || !account) {
+    // The account id and base URL from CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_BASE_URL.
+    const cfmail::client_options options = cfmail::client_options::from_environment();
+    if (argc < 3 || options.account_id.empty()) {
         std::cerr << "usage: CLOUDFLARE_ACCOUNT_ID=... send_composed FROM TO [TO...]\n";
         return 2;
     }
@@ -55,11 +56,9 @@ int main(int argc, char** argv) try {
         .attach_file("Bericht – Dezember.pdf", report_pdf, "application/pdf")
         .inline_image("logo", logo_png, "image/png", "logo.png");
     // Checks every field (and the 50-recipient and size limits) before anything is sent.
-    const cfmail::send_raw_request req = newsletter.to_send_raw(account);
+    // No account id of its own: the client's default (from the environment) is used.
+    const cfmail::send_raw_request req = newsletter.to_send_raw("", options);
 
-    cfmail::client_options options;
-    if (const char* base_url = std::getenv("CLOUDFLARE_BASE_URL"))
-        options.base_url = base_url;
     cfmail::https_options https;
     if (const char* ca = std::getenv("CFMAIL_CA_FILE"))
         https.tls.ca_file = ca;

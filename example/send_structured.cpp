@@ -17,10 +17,9 @@
 
 namespace asio = boost::asio;
 
-asio::awaitable<int> send(cfmail::client& client, const char* account, const char* from,
-                          const char* to) {
+asio::awaitable<int> send(cfmail::client& client, const char* from, const char* to) {
     cfmail::send_request req;
-    req.account_id = account;
+    // No account_id: the client's default, from CLOUDFLARE_ACCOUNT_ID.
     req.from = {from, "cfmail example"};
     req.to = {{to}};
     req.subject = "Grüße from cfmail";
@@ -40,14 +39,11 @@ asio::awaitable<int> send(cfmail::client& client, const char* account, const cha
 }
 
 int main(int argc, char** argv) {
-    const char* account = std::getenv("CLOUDFLARE_ACCOUNT_ID");
-    if (argc != 3 || !account) {
+    const cfmail::client_options options = cfmail::client_options::from_environment();
+    if (argc != 3 || options.account_id.empty()) {
         std::cerr << "usage: CLOUDFLARE_ACCOUNT_ID=... send_structured FROM TO\n";
         return 2;
     }
-    cfmail::client_options options;
-    if (const char* base_url = std::getenv("CLOUDFLARE_BASE_URL"))
-        options.base_url = base_url;
     cfmail::https_options https;
     if (const char* ca = std::getenv("CFMAIL_CA_FILE"))
         https.tls.ca_file = ca;
@@ -56,7 +52,7 @@ int main(int argc, char** argv) {
     cfmail::client client(cfmail::https_transport(ioc.get_executor(), https),
                           cfmail::credentials::from_environment(), options);
     int status = 1;
-    asio::co_spawn(ioc, send(client, account, argv[1], argv[2]),
+    asio::co_spawn(ioc, send(client, argv[1], argv[2]),
                    [&](std::exception_ptr, int s) { status = s; });
     ioc.run();
     return status;

@@ -12,14 +12,12 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-    const char* account = std::getenv("CLOUDFLARE_ACCOUNT_ID");
-    if (argc != 2 || !account) {
+    const cfmail::client_options options = cfmail::client_options::from_environment();
+    const std::string& account = options.account_id;
+    if (argc != 2 || account.empty()) {
         std::cerr << "usage: CLOUDFLARE_ACCOUNT_ID=... suppressions ADDRESS\n";
         return 2;
     }
-    cfmail::client_options options;
-    if (const char* base_url = std::getenv("CLOUDFLARE_BASE_URL"))
-        options.base_url = base_url;
     cfmail::https_options https;
     if (const char* ca = std::getenv("CFMAIL_CA_FILE"))
         https.tls.ca_file = ca;
