@@ -340,4 +340,37 @@ BOOST_AUTO_TEST_CASE(capabilities_are_the_transports) {
     BOOST_TEST(testing::run(ioc, welcome(async_client, "x@example.org")) == "<3@example.com>");
 }
 
+// The wrapper's own exchange members, for code that drives the transport without a client.
+BOOST_AUTO_TEST_CASE(the_wrapper_forwards_exchanges) {
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    any_transport erased(mock);
+    http_request req;
+    req.method = "GET";
+    req.target = "/x";
+    http_response resp;
+    boost::system::error_code ec;
+    mock.respond(200, "blocking").respond(201, "async");
+    erased.round_trip(req, resp, ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(resp.status == 200u);
+    boost::system::error_code async_ec = asio::error::would_block;
+    http_response async_resp;
+    erased.async_round_trip(req, async_resp, [&](boost::system::error_code e) { async_ec = e; });
+    BOOST_TEST((async_ec == asio::error::would_block)); // never inline
+    ioc.run_for(1s);
+    BOOST_TEST(!async_ec);
+    BOOST_TEST(async_resp.status == 201u);
+    BOOST_TEST(mock.requests().size() == 2u);
+    BOOST_TEST((erased.get_executor() == asio::any_io_executor(ioc.get_executor())));
+
+    testing::mock_transport inner(ioc.get_executor());
+    any_transport async_erased(async_only{inner});
+    http_response none;
+    async_erased.round_trip(req, none, ec);
+    BOOST_TEST((ec == asio::error::operation_not_supported));
+    BOOST_TEST(!none.request_written);
+    BOOST_TEST(inner.requests().empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
