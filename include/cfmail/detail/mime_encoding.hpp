@@ -158,6 +158,24 @@ inline void write_encoded_words(header_writer& w, std::string_view utf8) {
     }
 }
 
+// The words of `text` between single spaces; two spaces in a row give an empty word, so that
+// joining the words with one space each gives `text` back.
+inline std::vector<std::string_view> words_of(std::string_view text) {
+    std::vector<std::string_view> words;
+    for (std::size_t i = 0; i <= text.size();) {
+        const auto space = std::min(text.find(' ', i), text.size());
+        words.push_back(text.substr(i, space - i));
+        i = space + 1;
+    }
+    return words;
+}
+
+// Writes `text` as it is, folding only at its spaces.
+inline void write_words(header_writer& w, std::string_view text) {
+    for (auto word : words_of(text))
+        w.word(word);
+}
+
 // The longest word a plain (unencoded) header text may hold: with a field name of at most
 // max_field_name characters before it, a line stays under 998 octets.
 inline constexpr std::size_t max_field_name = 76;
@@ -188,11 +206,7 @@ inline void write_unstructured(header_writer& w, std::string_view text) {
         write_encoded_words(w, text);
         return;
     }
-    for (std::size_t i = 0; i <= text.size();) {
-        const auto space = std::min(text.find(' ', i), text.size());
-        w.word(text.substr(i, space - i));
-        i = space + 1;
-    }
+    write_words(w, text);
 }
 
 // Whether a custom field's value goes as it is: printable ASCII and tabs. Anything else is
@@ -220,11 +234,7 @@ inline void write_custom_value(header_writer& w, std::string_view value) {
         write_encoded_words(w, value);
         return;
     }
-    for (std::size_t i = 0; i <= value.size();) {
-        const auto space = std::min(value.find(' ', i), value.size());
-        w.word(value.substr(i, space - i));
-        i = space + 1;
-    }
+    write_words(w, value);
 }
 
 // Writes a display name (UTF-8 without control characters). Printable ASCII goes as atoms
@@ -240,12 +250,7 @@ inline void write_phrase(header_writer& w, std::string_view name) {
                word.size() <= max_plain_word &&
                std::all_of(word.begin(), word.end(), cfmail::detail::is_atext);
     };
-    std::vector<std::string_view> words;
-    for (std::size_t i = 0; i <= name.size();) {
-        const auto space = std::min(name.find(' ', i), name.size());
-        words.push_back(name.substr(i, space - i));
-        i = space + 1;
-    }
+    const std::vector<std::string_view> words = words_of(name);
     if (printable && std::all_of(words.begin(), words.end(), is_atom)) {
         for (auto word : words)
             w.word(word);

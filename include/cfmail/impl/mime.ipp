@@ -456,12 +456,7 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
     std::string head;
     header_writer w(head);
     w.start("Date");
-    const auto date = date_time(when, offset);
-    for (std::size_t i = 0; i <= date.size();) {
-        const auto space = std::min(date.find(' ', i), date.size());
-        w.word(std::string_view(date).substr(i, space - i));
-        i = space + 1;
-    }
+    write_words(w, date_time(when, offset));
     w.end();
     write_mailboxes(head, "From", {*from_});
     write_mailboxes(head, "Reply-To", reply_to_);
