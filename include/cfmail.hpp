@@ -15,6 +15,7 @@
 #include <cfmail/error_code.hpp>
 #include <cfmail/http_message.hpp>
 #include <cfmail/mime.hpp>
+#include <cfmail/observer.hpp>
 #include <cfmail/operation.hpp>
 #include <cfmail/operations.hpp>
 #include <cfmail/options.hpp>

@@ -85,7 +85,9 @@ public:
     const client_options& options() const noexcept { return state_->config.options; }
 
     /// Runs any operation, chosen by the request's type (`Request::operation`); throws
-    /// error_with_diagnostics on any failure. The named members below forward here.
+    /// error_with_diagnostics on any failure. The named members below forward here. Every
+    /// generic member also takes a request with a deadline of its own:
+    /// `execute(cfmail::with_deadline(req, 5s))`.
     template <class Request, class Op = operation_of<Request>>
     typename Op::result_type execute(const Request& req) requires sync_transport<Transport> {
         boost::system::error_code ec;
@@ -101,7 +103,8 @@ public:
     template <class Request, class Op = operation_of<Request>>
     typename Op::result_type execute(const Request& req, boost::system::error_code& ec,
                                      diagnostics& diag) requires sync_transport<Transport> {
-        return detail::run_sync<Op>(*state_, req, ec, diag);
+        return detail::run_sync<Op>(*state_, detail::request_of(req), detail::deadline_of(req), ec,
+                                    diag);
     }
 
     /// Runs any operation asynchronously. Completion signature
@@ -114,8 +117,9 @@ public:
     auto async_execute(const Request& req, CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken,
                                           void(std::exception_ptr, typename Op::result_type)>(
-            detail::async_operation<Op, true>(state_, req, nullptr), token,
-            state_->transport.get_executor());
+            detail::async_operation<Op, true>(state_, detail::request_of(req),
+                                              detail::deadline_of(req), nullptr),
+            token, state_->transport.get_executor());
     }
 
     /// Runs any operation asynchronously. Completion signature
@@ -127,8 +131,9 @@ public:
     auto async_execute(const Request& req, diagnostics& diag, CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken, void(boost::system::error_code,
                                                                 typename Op::result_type)>(
-            detail::async_operation<Op, false>(state_, req, &diag), token,
-            state_->transport.get_executor());
+            detail::async_operation<Op, false>(state_, detail::request_of(req),
+                                               detail::deadline_of(req), &diag),
+            token, state_->transport.get_executor());
     }
 
     /// Sends a message; throws error_with_diagnostics on any failure.

@@ -8,6 +8,7 @@
 
 #include <cfmail/config.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -152,6 +153,10 @@ struct http_request {
     std::vector<http_header> headers;
     /// The body; empty for a request without one (e.g. `GET`).
     request_body body;
+    /// When the operation's deadline passes (client_options::deadline): a transport ends the
+    /// exchange then with `boost::asio::error::timed_out` (request_written as far as it got),
+    /// whatever its own timeouts; `time_point::max()` when there is none.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 
     /// The number of body bytes on the wire.
     std::size_t body_size() const noexcept { return body.size(); }
@@ -177,6 +182,10 @@ struct http_response {
     std::string body;
     /// True once the transport may have delivered any part of the request to the server.
     bool request_written = false;
+    /// Bytes of the request written, as far as the transport counts them (for observers).
+    std::size_t bytes_written = 0;
+    /// Bytes of the answer read, head included, as far as the transport counts them.
+    std::size_t bytes_read = 0;
 
     /// The value of a header, or an empty view.
     std::string_view header(std::string_view name) const noexcept {
@@ -189,6 +198,8 @@ struct http_response {
         headers.clear();
         body.clear();
         request_written = false;
+        bytes_written = 0;
+        bytes_read = 0;
     }
 };
 

@@ -16,6 +16,7 @@
 #include <boost/json/value.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <optional>
 #include <string>
@@ -103,6 +104,50 @@ struct reads_result {
 /// The descriptor of a request type: `Request::operation`.
 template <class Request>
 using operation_of = typename Request::operation;
+
+/// A request with a deadline of its own, which replaces client_options::deadline for one call
+/// of `execute` or `async_execute`. Made by with_deadline; refers to the request, which must
+/// stay alive until the operation completes.
+template <class Request>
+struct deadline_bound {
+    /// The descriptor of the request underneath.
+    using operation = operation_of<Request>;
+    /// The request.
+    const Request& request;
+    /// Its deadline (see client_options::deadline).
+    std::chrono::milliseconds deadline;
+};
+
+/// Gives one call its own deadline: `client.execute(cfmail::with_deadline(req, 5s))`,
+/// `co_await client.async_execute(cfmail::with_deadline(req, 5s))`.
+template <class Request>
+deadline_bound<Request> with_deadline(const Request& request, std::chrono::milliseconds deadline) {
+    return {request, deadline};
+}
+
+/// A temporary request would be gone before an asynchronous operation reads it.
+template <class Request>
+void with_deadline(const Request&& request, std::chrono::milliseconds deadline) = delete;
+
+namespace detail {
+template <class Request>
+const Request& request_of(const Request& request) noexcept {
+    return request;
+}
+template <class Request>
+const Request& request_of(const deadline_bound<Request>& bound) noexcept {
+    return bound.request;
+}
+template <class Request>
+std::optional<std::chrono::milliseconds> deadline_of(const Request&) noexcept {
+    return std::nullopt;
+}
+template <class Request>
+std::optional<std::chrono::milliseconds>
+deadline_of(const deadline_bound<Request>& bound) noexcept {
+    return bound.deadline;
+}
+} // namespace detail
 
 } // namespace cfmail
 

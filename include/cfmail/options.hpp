@@ -11,9 +11,17 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 namespace cfmail {
+
+struct attempt_event;
+
+/// Called at the start and at the end of every attempt of every operation (see observer.hpp for
+/// the event and two ready observers). It runs on the thread that runs the operation, so one
+/// observer shared by clients on several threads must be thread-safe; it must not throw.
+using attempt_observer = std::function<void(const attempt_event&)>;
 
 /// When and how a failed attempt is repeated. Sending email is not idempotent and the API has
 /// no idempotency key, so by default only attempts that provably sent nothing are repeated:
@@ -40,6 +48,9 @@ struct retry_policy {
 /// The largest message the API accepts at all (to verified destination addresses).
 inline constexpr std::size_t max_message_size_limit = 25u * 1024u * 1024u;
 
+/// No deadline: client_options::deadline's default.
+inline constexpr std::chrono::milliseconds no_deadline = std::chrono::milliseconds::max();
+
 /// Options of a basic_client. The defaults fit the public API.
 struct client_options {
     /// The API's base URL. `https` is required; plain `http` is accepted only for a loopback
@@ -58,6 +69,15 @@ struct client_options {
     /// The account id used by a request whose `account_id` is empty; the same rules apply to
     /// it. Empty: every request names its account.
     std::string account_id;
+    /// Bound on each whole operation: resolving and connecting, waiting for a pooled
+    /// connection, every attempt and every wait between attempts. When it passes, the operation
+    /// ends with `boost::asio::error::timed_out` (and `may_have_been_sent()` true exactly when
+    /// an attempt may have reached the API); a retry whose wait would outlast it is not made,
+    /// and the operation ends so at once. A call can set its own with cfmail::with_deadline.
+    /// Zero or less fails at once, before any I/O; no_deadline (the default) means none.
+    std::chrono::milliseconds deadline = no_deadline;
+    /// Observes every attempt (see observer.hpp); empty (the default) costs nothing.
+    attempt_observer observer;
 
     /// The defaults, with `account_id` from `CLOUDFLARE_ACCOUNT_ID` and `base_url` from
     /// `CLOUDFLARE_BASE_URL` when those are set and not empty.

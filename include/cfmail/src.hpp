@@ -20,6 +20,7 @@
 #include <cfmail/impl/exchange.ipp>
 #include <cfmail/impl/http_message.ipp>
 #include <cfmail/impl/mime.ipp>
+#include <cfmail/impl/observer.ipp>
 #include <cfmail/impl/operation.ipp>
 #include <cfmail/impl/retry_timing.ipp>
 #include <cfmail/impl/send.ipp>

@@ -515,4 +515,33 @@ void https_tls(asio::io_context& ioc, const cfmail::credentials& creds) {
     static_cast<void>(client);
 }
 
+// guide.md, section 15: a deadline per operation.
+void deadline_per_operation(const cfmail::credentials& creds, const cfmail::send_raw_request& req) {
+    cfmail::client_options opts = cfmail::client_options::from_environment();
+    opts.deadline = std::chrono::seconds(10); // every operation of this client
+    cfmail::blocking_client client(cfmail::blocking_https_transport(), creds, opts);
+
+    boost::system::error_code ec;
+    cfmail::diagnostics diag;
+    client.execute(cfmail::with_deadline(req, std::chrono::seconds(2)), ec, diag); // this call only
+    if (ec == asio::error::timed_out && !cfmail::may_have_been_sent(ec, diag)) {
+        // Nothing reached the API: sending again later cannot duplicate the email.
+    }
+}
+
+// guide.md, section 15: observing attempts.
+void observing() {
+    cfmail::attempt_metrics metrics;          // atomic totals and a duration histogram
+    cfmail::json_lines_observer log(std::clog); // one JSON object per line
+    cfmail::client_options opts;
+    opts.observer = [log, metrics](const cfmail::attempt_event& event) {
+        log(event);
+        metrics(event);
+    };
+    // ... later, from any thread, e.g. in a metrics exporter:
+    cfmail::attempt_metrics::totals totals = metrics.snapshot();
+    std::cout << totals.attempts_ended << " attempts, " << totals.retries << " retries, "
+              << totals.outcomes_unknown << " outcomes unknown\n";
+}
+
 } // namespace guide_snippets

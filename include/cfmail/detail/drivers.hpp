@@ -21,6 +21,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <exception>
 #include <memory>
@@ -204,6 +205,7 @@ CFMAIL_DECL void run_async(std::shared_ptr<client_core> keep_alive, operation_sl
 // The blocking flavour of any operation.
 template <operation_descriptor Op>
 typename Op::result_type run_sync(client_core& core, const typename Op::request_type& req,
+                                  std::optional<std::chrono::milliseconds> deadline,
                                   boost::system::error_code& ec, diagnostics& diag) {
     if (!core.transport_fns.round_trip) { // an erased transport that is asynchronous only
         diag.clear();
@@ -224,7 +226,7 @@ typename Op::result_type run_sync(client_core& core, const typename Op::request_
     } guard{core, slot};
 
     auto& result = slot->result.get<typename Op::result_type>();
-    ec = run_blocking(core, *slot, {&vtable_for<Op>, &req, &result}, diag);
+    ec = run_blocking(core, *slot, {&vtable_for<Op>, &req, &result, deadline}, diag);
     if (ec)
         return {};
     return std::move(result);
@@ -240,9 +242,10 @@ public:
     using result_type = typename Op::result_type;
 
     async_operation(std::shared_ptr<client_core> core, const typename Op::request_type& req,
-                    diagnostics* diag)
+                    std::optional<std::chrono::milliseconds> deadline, diagnostics* diag)
         : core_(std::move(core))
         , req_(&req)
+        , deadline_(deadline)
         , diag_(diag) {}
 
     template <class Self>
@@ -264,7 +267,8 @@ public:
         if (!diag_)
             diag_ = &slot_->own_diag;
         // Read everything before `self`, which holds this object, moves into the handler.
-        const operation_call call{&vtable_for<Op>, req_, &slot_->result.get<result_type>()};
+        const operation_call call{&vtable_for<Op>, req_, &slot_->result.get<result_type>(),
+                                  deadline_};
         auto core = core_;
         operation_slot& slot = *slot_;
         diagnostics& diag = *diag_;
@@ -309,6 +313,7 @@ private:
 
     std::shared_ptr<client_core> core_; // outlives the client if need be
     const typename Op::request_type* req_;
+    std::optional<std::chrono::milliseconds> deadline_;
     diagnostics* diag_;
     operation_slot* slot_ = nullptr;
     boost::system::error_code final_ec_;

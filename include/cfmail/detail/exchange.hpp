@@ -120,11 +120,13 @@ inline constexpr operation_vtable vtable_for = {
     [](void* out) { *static_cast<typename Op::result_type*>(out) = {}; },
 };
 
-// One operation in flight, type-erased: its descriptor, its request, where its result goes.
+// One operation in flight, type-erased: its descriptor, its request, where its result goes,
+// and its own deadline when the call set one (otherwise client_options::deadline applies).
 struct operation_call {
     const operation_vtable* op;
     const void* request;
     void* result;
+    std::optional<std::chrono::milliseconds> deadline = std::nullopt;
 };
 
 // Builds the whole HTTP request of `call` into `out`: the descriptor's parts, then the base
@@ -160,8 +162,12 @@ public:
 
 private:
     enum class state { idle, awaiting_response, awaiting_wait };
+    using clock = std::chrono::steady_clock;
 
+    next_action start_attempt();
     next_action finish(boost::system::error_code ec);
+    next_action deadline_passed(bool written);
+    void notify_attempt_end(boost::system::error_code transport_ec, const next_action& next);
     next_action retry_after(std::chrono::milliseconds delay);
     bool retries_left() const noexcept;
     bool repeat_safe() const noexcept { return call_.op->repeat == repeat_safety::safe; }
@@ -175,6 +181,8 @@ private:
     operation_call call_{};
     diagnostics* diag_ = nullptr;
     unsigned retries_ = 0;
+    clock::time_point deadline_ = clock::time_point::max();
+    clock::time_point attempt_started_; // kept only when an observer is set
     http_request request_;
     http_response response_;
     alignas(std::max_align_t) unsigned char json_buffer_[4096]; // the answer's JSON document
@@ -187,8 +195,9 @@ public:
     explicit operation_algorithm(const client_config& cfg)
         : machine_(cfg) {}
 
-    next_action start(const typename Op::request_type& req, diagnostics& diag) {
-        return machine_.start({&vtable_for<Op>, &req, &result_}, diag);
+    next_action start(const typename Op::request_type& req, diagnostics& diag,
+                      std::optional<std::chrono::milliseconds> deadline = std::nullopt) {
+        return machine_.start({&vtable_for<Op>, &req, &result_, deadline}, diag);
     }
     next_action resume(boost::system::error_code ec) { return machine_.resume(ec); }
     next_action abort() { return machine_.abort(); }

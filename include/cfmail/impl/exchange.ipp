@@ -3,12 +3,14 @@
 #define CFMAIL_IMPL_EXCHANGE_IPP
 
 #include <cfmail/detail/exchange.hpp>
+#include <cfmail/detail/saturate.hpp>
 #include <cfmail/error.hpp>
 #include <cfmail/impl/endpoint.ipp>
 #include <cfmail/impl/http_message.ipp>
 #include <cfmail/impl/operation.ipp>
 #include <cfmail/impl/retry_timing.ipp>
 #include <cfmail/impl/validation.ipp>
+#include <cfmail/observer.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -105,21 +107,81 @@ CFMAIL_DECL next_action exchange_machine::start(const operation_call& call, diag
     }
     if (auto ec = build_http_request(call, *cfg_, request_, diag.detail))
         return finish(ec);
+
+    const auto limit = call.deadline ? *call.deadline : cfg_->options.deadline;
+    deadline_ = clock::time_point::max();
+    if (limit != no_deadline) {
+        if (limit <= std::chrono::milliseconds(0)) {
+            diag.detail = "the deadline is zero or negative: nothing was sent";
+            return finish(boost::asio::error::timed_out);
+        }
+        deadline_ = saturating_add(clock::now(), limit);
+    }
+    request_.deadline = deadline_;
+    return start_attempt();
+}
+
+CFMAIL_DECL next_action exchange_machine::start_attempt() {
     state_ = state::awaiting_response;
+    if (const auto& observer = cfg_->options.observer) {
+        attempt_started_ = clock::now();
+        attempt_event event;
+        event.phase = attempt_phase::started;
+        event.operation = call_.op->name;
+        event.attempt = diag_->attempts + 1;
+        try {
+            observer(event);
+        } catch (...) {
+            // An observer must not change what an operation does.
+        }
+    }
     return {next_action::kind::round_trip, std::chrono::milliseconds(0), {}};
+}
+
+CFMAIL_DECL void exchange_machine::notify_attempt_end(boost::system::error_code transport_ec,
+                                                      const next_action& next) {
+    attempt_event event;
+    event.phase = attempt_phase::ended;
+    event.operation = call_.op->name;
+    event.attempt = diag_->attempts;
+    if (!transport_ec) {
+        event.http_status = response_.status;
+        event.cf_ray = response_.header("cf-ray");
+        event.errors = diag_->errors;
+    }
+    event.bytes_written = response_.bytes_written;
+    event.bytes_read = response_.bytes_read;
+    event.duration = clock::now() - attempt_started_;
+    event.request_written = response_.request_written;
+    event.transport_error = transport_ec;
+    if (next.what == next_action::kind::wait) {
+        event.retrying = true;
+        event.retry_delay = next.delay;
+    } else {
+        event.outcome = next.ec;
+        event.may_have_been_sent = next.ec && may_have_been_sent(next.ec, *diag_);
+    }
+    try {
+        cfg_->options.observer(event);
+    } catch (...) {
+        // An observer must not change what an operation does.
+    }
 }
 
 CFMAIL_DECL next_action exchange_machine::resume(boost::system::error_code ec) {
     switch (state_) {
-    case state::awaiting_response:
+    case state::awaiting_response: {
         ++diag_->attempts;
-        return ec ? on_transport_error(ec) : on_answer();
+        const next_action next = ec ? on_transport_error(ec) : on_answer();
+        if (cfg_->options.observer)
+            notify_attempt_end(ec, next);
+        return next;
+    }
     case state::awaiting_wait:
         if (ec)
             return finish(ec);
         response_.clear();
-        state_ = state::awaiting_response;
-        return {next_action::kind::round_trip, std::chrono::milliseconds(0), {}};
+        return start_attempt();
     case state::idle:
         break;
     }
@@ -144,7 +206,19 @@ CFMAIL_DECL std::chrono::milliseconds exchange_machine::next_backoff() {
     return backoff_delay(cfg_->options.retry, retries_, unit);
 }
 
+CFMAIL_DECL next_action exchange_machine::deadline_passed(bool written) {
+    diag_->unanswered_request = diag_->unanswered_request || written;
+    diag_->detail = "the operation's deadline passed";
+    return finish(boost::asio::error::timed_out);
+}
+
 CFMAIL_DECL next_action exchange_machine::retry_after(std::chrono::milliseconds delay) {
+    if (deadline_ != clock::time_point::max() && saturating_add(clock::now(), delay) >= deadline_) {
+        // Waiting could only end in the deadline: better to say so now.
+        diag_->detail = "the deadline leaves no time for the " + std::to_string(delay.count()) +
+                        " ms wait before another attempt";
+        return finish(boost::asio::error::timed_out);
+    }
     ++retries_;
     state_ = state::awaiting_wait;
     return {next_action::kind::wait, delay, {}};
@@ -158,6 +232,8 @@ CFMAIL_DECL next_action exchange_machine::on_transport_error(boost::system::erro
         return finish(ec);
     }
     diag_->transport_error = ec;
+    if (deadline_ != clock::time_point::max() && clock::now() >= deadline_)
+        return deadline_passed(written);
     // Final failures: another attempt would meet the same certificate, or an answer came that
     // does not say what happened. Whatever the transport wrote still counts.
     if (is_certificate_failure(ec) || ec == error::response_too_large ||

@@ -17,6 +17,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
@@ -28,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -46,7 +48,9 @@ struct scripted_exchange {
     /// With `error`: whether the request had been written when the failure happened.
     bool request_written = false;
     /// Never answers: an asynchronous exchange waits until cancelled (then fails with
-    /// `operation_aborted`); a blocking one fails with `timed_out` after writing.
+    /// `operation_aborted`); a blocking one fails with `timed_out` after writing. With a
+    /// deadline (http_request::deadline), both fail with `timed_out` when it passes, as a
+    /// network transport would.
     bool stall = false;
 };
 
@@ -171,6 +175,8 @@ public:
     void round_trip(const http_request& req, http_response& resp, boost::system::error_code& ec) {
         ec = play(req, resp);
         if (ec == stalled) {
+            if (req.deadline != std::chrono::steady_clock::time_point::max())
+                std::this_thread::sleep_until(req.deadline);
             resp.request_written = true;
             ec = boost::asio::error::timed_out;
         }
@@ -191,6 +197,16 @@ public:
                 response->request_written = true;
                 auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 st->stalled_handler.emplace(std::move(handler));
+                if (request->deadline != std::chrono::steady_clock::time_point::max()) {
+                    if (!st->deadline_timer)
+                        st->deadline_timer.emplace(st->executor);
+                    st->deadline_timer->expires_at(request->deadline);
+                    std::weak_ptr<state> weak = st;
+                    st->deadline_timer->async_wait([weak](boost::system::error_code wait_ec) {
+                        if (auto s = weak.lock(); s && !wait_ec)
+                            abort_stalled(*s, boost::asio::error::timed_out);
+                    });
+                }
                 if (slot.is_connected()) {
                     std::weak_ptr<state> weak = st;
                     slot.assign([weak](boost::asio::cancellation_type) {
@@ -209,17 +225,18 @@ private:
         std::vector<http_request> requests;
         std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
             stalled_handler;
+        std::optional<boost::asio::steady_timer> deadline_timer; // ends a stall at its deadline
     };
 
-    static void abort_stalled(state& st) {
+    static void
+    abort_stalled(state& st, boost::system::error_code ec = boost::asio::error::operation_aborted) {
         if (!st.stalled_handler)
             return;
+        if (st.deadline_timer)
+            st.deadline_timer->cancel();
         auto handler = std::move(*st.stalled_handler);
         st.stalled_handler.reset();
-        boost::asio::post(
-            st.executor,
-            boost::asio::append(std::move(handler),
-                                boost::system::error_code(boost::asio::error::operation_aborted)));
+        boost::asio::post(st.executor, boost::asio::append(std::move(handler), ec));
     }
 
     // Marks a stalled exchange internally; never reaches a caller.
@@ -251,6 +268,9 @@ private:
         resp.status = exchange.status;
         resp.headers = std::move(exchange.headers);
         resp.body = std::move(exchange.body);
+        // The mock counts bodies only: it has no wire format.
+        resp.bytes_written = req.body_size();
+        resp.bytes_read = resp.body.size();
         return {};
     }
 

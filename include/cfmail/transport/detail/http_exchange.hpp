@@ -230,6 +230,7 @@ read_final_answer(Stream& stream, exchange_buffers& buffers, http_response& resp
                                                          asio::as_tuple(asio::use_awaitable));
         progress.got_answer_bytes =
             progress.got_answer_bytes || reader.got_some() || buffers.read.size() > 0;
+        resp.bytes_read += read;
         if (read_ec)
             co_return normalize(read_ec);
         if (resp.status >= 200 || resp.status < 100) {
@@ -272,7 +273,7 @@ http_exchange(Stream& stream, exchange_buffers& buffers, const http_request& req
     while (!writer.done()) {
         auto [write_ec, written] =
             co_await asio::async_write(stream, writer.next(), asio::as_tuple(asio::use_awaitable));
-        (void)written;
+        resp.bytes_written += written;
         if (write_ec) {
             progress.write_failed = true;
             ec = normalize(write_ec);

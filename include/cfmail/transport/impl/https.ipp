@@ -309,7 +309,9 @@ inline bool https_connection::idle_connection_is_usable() {
 
 inline asio::awaitable<boost::system::error_code>
 https_connection::exchange(const http_request& req, http_response& resp) {
-    const auto deadline = saturating_add(clock::now(), options_.attempt_timeout);
+    // The operation's deadline, when sooner, bounds the attempt too.
+    const auto deadline =
+        std::min(req.deadline, saturating_add(clock::now(), options_.attempt_timeout));
     bool reused = connected_ && peer_scheme_ == req.scheme && peer_host_ == req.host &&
                   peer_port_ == req.port && idle_connection_is_usable();
     for (int round = 0;; ++round) {
@@ -399,7 +401,8 @@ public:
         : executor_(std::move(ex))
         , options_(std::move(opts))
         , tls_context_(std::make_shared<lazy_tls_context>(options_.https.tls))
-        , idle_timer_(executor_) {
+        , idle_timer_(executor_)
+        , waiter_timer_(executor_) {
         if (options_.max_connections == 0)
             throw std::invalid_argument("cfmail: pool_options::max_connections must be > 0");
         // "Never" as milliseconds::max() must not overflow the timer's clock.
@@ -429,13 +432,16 @@ public:
             std::weak_ptr<https_pool> weak = shared_from_this();
             slot.assign([weak, it](asio::cancellation_type) {
                 if (auto pool = weak.lock())
-                    pool->abandon(it);
+                    pool->abandon(it, asio::error::operation_aborted);
             });
         }
+        if (req.deadline != clock::time_point::max())
+            arm_waiter_timer();
     }
 
     void close() {
         idle_timer_.cancel();
+        waiter_timer_.cancel();
         for (auto& m : members_) {
             if (m.busy)
                 m.conn->abort();
@@ -443,7 +449,7 @@ public:
                 m.conn->close();
         }
         while (!waiters_.empty())
-            abandon(waiters_.begin());
+            abandon(waiters_.begin(), asio::error::operation_aborted);
     }
 
 private:
@@ -505,6 +511,8 @@ private:
         if (!waiters_.empty()) {
             waiter next = std::move(waiters_.front());
             waiters_.pop_front();
+            if (waiters_.empty())
+                waiter_timer_.cancel(); // nothing left for it to end
             auto slot = asio::get_associated_cancellation_slot(next.handler);
             if (slot.is_connected())
                 slot.clear();
@@ -515,15 +523,46 @@ private:
         arm_idle_timer();
     }
 
-    void abandon(std::list<waiter>::iterator it) {
+    void abandon(std::list<waiter>::iterator it, boost::system::error_code ec) {
         handler_type handler = std::move(it->handler);
         waiters_.erase(it);
         auto slot = asio::get_associated_cancellation_slot(handler);
         if (slot.is_connected())
             slot.clear();
-        asio::post(executor_,
-                   asio::append(std::move(handler),
-                                boost::system::error_code(asio::error::operation_aborted)));
+        asio::post(executor_, asio::append(std::move(handler), ec));
+    }
+
+    // One timer for every waiter with a deadline (client_options::deadline), set to the
+    // earliest; a waiter whose deadline passes leaves the queue with timed_out, nothing sent.
+    void arm_waiter_timer() {
+        std::optional<clock::time_point> earliest;
+        for (const auto& w : waiters_)
+            if (w.req->deadline != clock::time_point::max() &&
+                (!earliest || w.req->deadline < *earliest))
+                earliest = w.req->deadline;
+        if (!earliest || (waiter_waits_ > 0 && waiter_timer_.expiry() <= *earliest))
+            return;
+        waiter_timer_.expires_at(*earliest); // a later wait, if any, ends with operation_aborted
+        ++waiter_waits_;
+        std::weak_ptr<https_pool> weak = shared_from_this();
+        waiter_timer_.async_wait([weak](boost::system::error_code ec) {
+            if (auto pool = weak.lock())
+                pool->on_waiter_timer(ec);
+        });
+    }
+
+    void on_waiter_timer(boost::system::error_code ec) {
+        --waiter_waits_;
+        if (ec == asio::error::operation_aborted)
+            return; // re-armed for an earlier deadline, or nothing left to wait for
+        const auto now = clock::now();
+        for (auto it = waiters_.begin(); it != waiters_.end();) {
+            auto next = std::next(it);
+            if (it->req->deadline <= now)
+                abandon(it, asio::error::timed_out);
+            it = next;
+        }
+        arm_waiter_timer();
     }
 
     // One timer for the whole pool, set to the earliest moment an idle connection expires.
@@ -559,6 +598,8 @@ private:
     std::shared_ptr<lazy_tls_context> tls_context_;
     asio::steady_timer idle_timer_;
     bool idle_timer_armed_ = false;
+    asio::steady_timer waiter_timer_;
+    unsigned waiter_waits_ = 0;  // waits on waiter_timer_ not completed yet
     std::deque<member> members_; // grows at the back only: references stay valid
     std::list<waiter> waiters_;
 };
@@ -647,9 +688,12 @@ CFMAIL_DECL void blocking_https_transport::round_trip(const http_request& req, h
     // The exchange bounds itself; the backstop is for a step that would escape its timer.
     // run_one_until, not run_for: work left behind (a resolver answer nobody waits for any
     // more) must not hold this call once the exchange is done.
-    const auto backstop = detail::saturating_add(
+    auto backstop = detail::saturating_add(
         clock::now(),
         detail::saturating_sum(transport_->options().attempt_timeout, std::chrono::seconds(1)));
+    if (req.deadline != clock::time_point::max())
+        backstop =
+            std::min(backstop, detail::saturating_add(req.deadline, std::chrono::seconds(1)));
     ioc_->restart();
     while (!outcome_->done && ioc_->run_one_until(backstop) != 0) {
     }
