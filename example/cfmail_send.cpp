@@ -2,7 +2,8 @@
 // composes one from its options.
 //
 //   cfmail-send --account ID --from ADDR --to ADDR [--to ADDR ...] [--base-url URL]
-//               [--ca-file PEM] [--timeout SECONDS] [--max-retries N] [FILE]
+//               [--ca-file PEM] [--timeout SECONDS] [--max-retries N]
+//               [--proxy URL | --no-proxy] [FILE]
 //   cfmail-send --account ID --from ADDR [--from-name NAME] [--to ADDR ...] [--cc ADDR ...]
 //               [--bcc ADDR ...] [--reply-to ADDR] [--subject TEXT] [--text FILE|-]
 //               [--html FILE] [--attach FILE[;type=major/minor] ...] [connection options]
@@ -168,6 +169,7 @@ int main(int argc, char** argv) try {
     composition compose;
     double timeout_seconds = 60;
     int max_retries = -1;
+    connection_settings settings;
 
     po::options_description visible("Options");
     visible.add_options()("help,h", "print this help and exit")("version", "print the version")(
@@ -181,6 +183,7 @@ int main(int argc, char** argv) try {
         "timeout", po::value(&timeout_seconds)->default_value(60),
         "seconds for each whole attempt, connection to last byte")(
         "max-retries", po::value(&max_retries), "retries of attempts that provably sent nothing");
+    add_proxy_options(visible, settings);
     po::options_description composing("Composing the message instead of reading FILE");
     auto add_compose_option = composing.add_options();
     add_compose_option("from-name", po::value(&compose.from_name),
@@ -263,14 +266,18 @@ int main(int argc, char** argv) try {
             return fail(exit_usage, "the message is empty");
     }
 
-    connection_settings settings{base_url, ca_file, timeout_seconds, std::nullopt};
+    if (settings.proxy && settings.no_proxy)
+        return fail(exit_usage, "--proxy and --no-proxy cannot be given together");
+    settings.base_url = base_url;
+    settings.ca_file = ca_file;
+    settings.timeout_seconds = timeout_seconds;
     if (vm.count("max-retries"))
         settings.max_retries = static_cast<unsigned>(max_retries);
     std::optional<cfmail::blocking_client> client;
     try {
         client.emplace(make_client(settings));
     } catch (const std::exception& e) {
-        return fail(exit_usage, std::string("cannot use the TLS settings: ") + e.what());
+        return fail(exit_usage, std::string("cannot use the connection settings: ") + e.what());
     }
 
     boost::system::error_code ec;

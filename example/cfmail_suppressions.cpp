@@ -1,7 +1,7 @@
 // cfmail-suppressions: manages the account's suppression list through the Email Sending API.
 //
 //   cfmail-suppressions [--account ID] [--base-url URL] [--ca-file PEM] [--timeout SECONDS]
-//                       [--max-retries N] COMMAND [ARGS]
+//                       [--max-retries N] [--proxy URL | --no-proxy] COMMAND [ARGS]
 //
 //   list [--email A] [--reason R] [--scope account|DOMAIN] [--search S] [--per-page N]
 //   get ID
@@ -222,6 +222,8 @@ int main(int argc, char** argv) try {
         "timeout", po::value(&timeout_seconds)->default_value(60),
         "seconds for each whole attempt, connection to last byte")(
         "max-retries", po::value(&max_retries), "retries of attempts that provably sent nothing");
+    connection_settings settings;
+    add_proxy_options(common, settings);
     po::options_description list_options("list options");
     list_options.add_options()("email", po::value(&email), "only this address")(
         "reason", po::value(&reason), "only this reason, e.g. hard_bounce")(
@@ -356,14 +358,18 @@ int main(int argc, char** argv) try {
                                         " entries, not " + std::to_string(bulk.items.size()));
     }
 
-    connection_settings settings{base_url, ca_file, timeout_seconds, std::nullopt};
+    if (settings.proxy && settings.no_proxy)
+        return fail(exit_usage, "--proxy and --no-proxy cannot be given together");
+    settings.base_url = base_url;
+    settings.ca_file = ca_file;
+    settings.timeout_seconds = timeout_seconds;
     if (vm.count("max-retries"))
         settings.max_retries = static_cast<unsigned>(max_retries);
     std::optional<cfmail::blocking_client> client;
     try {
         client.emplace(make_client(settings));
     } catch (const std::exception& e) {
-        return fail(exit_usage, std::string("cannot use the TLS settings: ") + e.what());
+        return fail(exit_usage, std::string("cannot use the connection settings: ") + e.what());
     }
 
     const std::string& argument = arguments.empty() ? command : arguments[0];

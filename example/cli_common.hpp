@@ -6,6 +6,8 @@
 #include <cfmail.hpp>
 #include <cfmail/https_client.hpp>
 
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/value_semantic.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
@@ -147,7 +149,22 @@ struct connection_settings {
     std::string ca_file;
     double timeout_seconds = 60;
     std::optional<unsigned> max_retries;
+    std::optional<std::string> proxy; // --proxy: replaces the environment's proxy
+    bool no_proxy = false;            // --no-proxy: no proxy at all
 };
+
+// The proxy options both programs share: --proxy URL and --no-proxy.
+inline void add_proxy_options(boost::program_options::options_description& options,
+                              connection_settings& settings) {
+    options.add_options()(
+        "proxy", boost::program_options::value<std::string>()->notifier([&](const std::string& u) {
+            settings.proxy = u;
+        }),
+        "HTTP proxy to tunnel through, http://[user:password@]host[:port] (default: "
+        "$https_proxy or $HTTPS_PROXY, except hosts that $no_proxy or $NO_PROXY names)")(
+        "no-proxy", boost::program_options::bool_switch(&settings.no_proxy),
+        "connect directly, whatever the environment says");
+}
 
 // Credentials from the environment. Throws when the TLS settings cannot be used (an
 // unreadable CA file).
@@ -162,6 +179,11 @@ inline cfmail::blocking_client make_client(const connection_settings& settings) 
         std::chrono::milliseconds(std::llround(settings.timeout_seconds * 1000));
     https.connect_timeout = std::min(https.connect_timeout, https.attempt_timeout);
     https.tls.ca_file = settings.ca_file;
+    if (!settings.no_proxy) {
+        https.proxy = cfmail::proxy_options::from_environment(); // keeps NO_PROXY with --proxy
+        if (settings.proxy)
+            https.proxy.url = *settings.proxy;
+    }
 
     return cfmail::blocking_client(cfmail::blocking_https_transport(https),
                                    cfmail::credentials::from_environment(), options);

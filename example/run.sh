@@ -71,9 +71,10 @@ done
 echo "emulator: $base_url"
 
 echo "sending example/hello.eml:"
+# --no-proxy: the emulator is on this machine, whatever proxy the environment names.
 CLOUDFLARE_API_TOKEN=$token "$send" --account 023e105f4ecef8ad9ca31a8372d0c353 \
   --from sender@example.com --to recipient@example.com --base-url "$base_url" \
-  --ca-file "$work/cert.pem" "$top/example/hello.eml" | tee "$work/result.json"
+  --ca-file "$work/cert.pem" --no-proxy "$top/example/hello.eml" | tee "$work/result.json"
 
 message_id=$(sed -n 's/.*"message_id":"<\([0-9a-f]*\)@.*/\1/p' "$work/result.json")
 stored="$maildir/$message_id.eml"

@@ -17,8 +17,9 @@ done
 
 # shellcheck source=deps.sh
 . "$top/test/deps.sh"
-# Doxygen for the reference, clang and its runtimes for the fuzzers.
-cfmail_install_missing doxygen clang libclang-rt-14-dev
+# Doxygen for the reference, clang and its runtimes for the fuzzers, tinyproxy for the proxy
+# tests.
+cfmail_install_missing doxygen clang libclang-rt-14-dev tinyproxy-bin
 
 jobs=${CFMAIL_JOBS:-2}
 

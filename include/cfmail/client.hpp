@@ -35,7 +35,9 @@ namespace cfmail {
 /// (send, list_suppressions, ...) and generically (execute, async_execute).
 /// The blocking ones need a sync_transport, the asynchronous ones an async_transport.
 ///
-/// Thread safety: distinct objects, safe; shared objects, unsafe. Over a transport that carries
+/// Thread safety: distinct objects, safe; shared objects, unsafe, except over a
+/// pooled_https_transport with `pool_options::thread_safe`, where operations may be started
+/// from any thread (and the client destroyed when none runs). Over a transport that carries
 /// one exchange at a time, a client runs one operation at a time: starting another while one
 /// runs fails with error::operation_in_progress. Over a concurrent_transport (such as
 /// pooled_https_transport), it runs any number at once, each with its own buffers, reused by

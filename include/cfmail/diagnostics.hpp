@@ -38,6 +38,9 @@ public:
     /// The transport's own error behind error::outcome_unknown, or the last transport error
     /// that led to a retry (e.g. a timeout, a reset).
     boost::system::error_code transport_error;
+    /// The status with which an HTTP proxy refused to open the tunnel (error::proxy_refused)
+    /// in the last attempt; 0 when none did, or when its answer was no HTTP answer.
+    unsigned proxy_status = 0;
     /// True when any attempt of the send, not only the last, wrote the request and got no
     /// answer that proves nothing was sent: the email may have gone out.
     bool unanswered_request = false;

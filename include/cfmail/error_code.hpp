@@ -48,6 +48,10 @@ enum class error {
     /// The server's certificate failed another verification check (revoked, malformed, wrong
     /// purpose). Nothing was sent, and the send is not repeated.
     certificate_rejected,
+    /// The HTTP proxy refused to open the tunnel (its answer to `CONNECT` was not 2xx, or was
+    /// no HTTP answer); its status is in diagnostics::proxy_status. Nothing was sent. A 5xx is
+    /// retried like any failure before writing; a 4xx (407: the proxy's credentials) is not.
+    proxy_refused,
 };
 
 /// The error category of cfmail::error, named "cfmail".

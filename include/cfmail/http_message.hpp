@@ -186,6 +186,8 @@ struct http_response {
     std::size_t bytes_written = 0;
     /// Bytes of the answer read, head included, as far as the transport counts them.
     std::size_t bytes_read = 0;
+    /// With error::proxy_refused: the status of the proxy's answer to `CONNECT`.
+    unsigned proxy_status = 0;
 
     /// The value of a header, or an empty view.
     std::string_view header(std::string_view name) const noexcept {
@@ -200,6 +202,7 @@ struct http_response {
         request_written = false;
         bytes_written = 0;
         bytes_read = 0;
+        proxy_status = 0;
     }
 };
 

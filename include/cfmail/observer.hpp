@@ -29,6 +29,11 @@ namespace cfmail {
 enum class attempt_phase {
     started, ///< The request is about to be handed to the transport.
     ended,   ///< The transport finished, and the client decided what comes next.
+    /// The operation ended between attempts, during the wait before a retry (cancelled, its
+    /// client destroyed, its deadline passed): no attempt follows, and `outcome` says how it
+    /// ends. Only `operation`, `attempt` (the last one made), `outcome` and
+    /// `may_have_been_sent` are set.
+    abandoned,
 };
 
 /// One attempt (one HTTP exchange) of an operation, as client_options::observer sees it. It
@@ -62,9 +67,9 @@ struct attempt_event {
     bool retrying = false;
     /// Ended, when retrying: the wait before the next attempt.
     std::chrono::milliseconds retry_delay{0};
-    /// Ended, when not retrying: how the operation ends (empty on success).
+    /// Ended when not retrying, and abandoned: how the operation ends (empty on success).
     boost::system::error_code outcome;
-    /// Ended, when not retrying: true when the operation failed, yet this or an earlier attempt
+    /// Ended when not retrying, and abandoned: true when the operation failed, yet an attempt
     /// may have reached the API (cfmail::may_have_been_sent).
     bool may_have_been_sent = false;
 };
@@ -79,7 +84,9 @@ public:
     explicit json_lines_observer(std::ostream& out)
         : shared_(std::make_shared<shared>(out)) {}
 
-    /// Writes `event` as one line, and flushes it.
+    /// Writes `event` as one line, in one write to the stream; when it reaches the file is the
+    /// stream's buffering to decide (`std::clog` writes at once, an `std::ofstream` when its
+    /// buffer fills).
     CFMAIL_DECL void operator()(const attempt_event& event) const;
 
     /// The line written for `event`, without its line break.

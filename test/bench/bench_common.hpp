@@ -30,6 +30,7 @@ struct client_args {
     std::string recipient = "recipient@example.com";
     bool structured = false; // `send` with MESSAGE_FILE's bytes as one attachment
     bool erased = false;     // through cfmail::any_client instead of cfmail::pooled_client
+    std::string observer;    // "json" or "metrics": client_options::observer set; empty: none
 
     std::string send_raw_url() const {
         return base_url + "/accounts/" + account_id + "/email/sending/send_raw";

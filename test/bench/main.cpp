@@ -161,10 +161,13 @@ int main(int argc, char** argv) {
         return run_server(argc - 2, argv + 2);
     if (mode == "mime-build")
         return run_mime_build(argc - 2, argv + 2);
-    if (mode == "client" || mode == "client-send" || mode == "client-any") {
+    if (mode == "client" || mode == "client-send" || mode == "client-any" ||
+        mode == "client-json" || mode == "client-metrics") {
         client_args args;
         args.structured = mode == "client-send";
         args.erased = mode == "client-any";
+        if (mode == "client-json" || mode == "client-metrics")
+            args.observer = mode.substr(7);
         std::string why;
         if (!parse_client_args(argc - 2, argv + 2, args, why)) {
             std::fprintf(stderr, "%s client: %s\n", argv[0], why.c_str());
@@ -173,11 +176,14 @@ int main(int argc, char** argv) {
         return run_client(std::move(args));
     }
     std::fprintf(stderr,
-                 "usage: %s server|client|client-send|client-any|mime-build ...\n"
+                 "usage: %s server|client|client-send|client-any|client-json|client-metrics|"
+                 "mime-build ...\n"
                  "  server http|https PORT_FILE [CERT KEY]\n"
                  "  client BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]\n"
                  "  client-send BASE_URL N CONCURRENCY FILE [CA_FILE]  (FILE attached to a send)\n"
                  "  client-any BASE_URL N CONCURRENCY MESSAGE_FILE [CA_FILE]  (any_client)\n"
+                 "  client-json, client-metrics: as client, with the JSON-lines observer (to "
+                 "/dev/null) or attempt_metrics\n"
                  "  mime-build [FILE]  (FILE or 10 MiB of random bytes attached to a "
                  "mime::message)\n",
                  argv[0]);

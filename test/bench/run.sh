@@ -178,6 +178,44 @@ print(f"any_client, 32 in flight over https: {cpu['client-any']:.1f} us/send aga
 sys.exit(1 if judged and ratio > 1.02 else 0)
 PY
 
+# client_options::observer: unset (the default), the JSON-lines observer writing to /dev/null,
+# and attempt_metrics, taking turns on the same sequential and 32-in-flight HTTPS workloads.
+# Unset is what every other row of this run measures; the two observers may cost at most 5 %
+# and 2 % CPU per send (judged on full runs; a smoke run is too short).
+echo
+observed="$work/observed.jsonl"
+for _ in $(seq "$repeat"); do
+  for workload in "2000 1" "20000 32"; do
+    read -r sends in_flight <<<"$workload"
+    for mode in client client-json client-metrics; do
+      if ! line=$("$bench" "$mode" "${url[https]}" $((sends / scale)) "$in_flight" \
+                   "$work/2k.eml" "$work/cert.pem" | tail -n 1); then
+        echo "$mode failed: $line" >&2
+        exit 1
+      fi
+      echo "{\"mode\":\"$mode\",\"in_flight\":$in_flight,\"run\":$line}" >> "$observed"
+    done
+  done
+done
+python3 - "$observed" "$scale" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+judged = sys.argv[2] == "1"
+failed = False
+for in_flight in (1, 32):
+    cpu = {mode: statistics.median(r["run"]["cpu_s"] / r["run"]["n"] * 1e6 for r in rows
+                                   if r["mode"] == mode and r["in_flight"] == in_flight)
+           for mode in ("client", "client-json", "client-metrics")}
+    for mode, name, target in (("client-json", "JSON lines", 1.05),
+                               ("client-metrics", "attempt_metrics", 1.02)):
+        ratio = cpu[mode] / cpu["client"]
+        mark = ("ok" if ratio <= target else "MISS") if judged else "(smoke run, not judged)"
+        failed = failed or (judged and ratio > target)
+        print(f"observer {name:15}, {in_flight:2} in flight over https: {cpu[mode]:.1f} us/send "
+              f"against {cpu['client']:.1f} unset, {ratio:.3f} x (target <= {target}) {mark}")
+sys.exit(1 if failed else 0)
+PY
+
 # A structured send with a 10 MiB attachment: the body (13.3 MiB of base64) is encoded while
 # it is written, so the client's peak memory stays under 2.5 times the attachment's size.
 echo

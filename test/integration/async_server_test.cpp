@@ -9,12 +9,23 @@
 #include <cfmail/testing/mock_transport.hpp>
 #include <cfmail/testing/run.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <semaphore>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 using namespace cfmail_test;
 using namespace std::chrono_literals;
@@ -238,6 +249,146 @@ BOOST_AUTO_TEST_CASE(events_carry_wire_figures_and_no_secret) {
     BOOST_TEST(totals.bytes_written ==
                static_cast<std::uint64_t>(events[1].at("bytes_written").as_int64() +
                                           events[3].at("bytes_written").as_int64()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(thread_safe_pool)
+
+// One io_context run by four threads, and four other threads starting sends through one
+// pooled client at once: every send completes, delivered, and the server never sees more
+// connections than the pool allows. TSan runs this in test/run.sh.
+BOOST_AUTO_TEST_CASE(four_threads_send_through_one_pooled_client) {
+    test_server server(
+        [](const request&, int) {
+            reply r;
+            r.body = ok_answer;
+            return r;
+        },
+        &localhost_cert());
+    boost::asio::io_context ioc(4);
+    cfmail::pool_options pool;
+    pool.max_connections = 4;
+    pool.thread_safe = true;
+    pool.https = trusting(localhost_cert());
+    cfmail::client_options opts;
+    opts.base_url = server.base_url();
+    cfmail::attempt_metrics metrics;
+    opts.observer = metrics;
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                                 cfmail::api_token{"t"}, opts);
+    const auto req = a_message();
+
+    constexpr int starters = 4;
+    constexpr int per_starter = 2000;
+    constexpr int in_flight_per_starter = 4; // 16 in flight: most wait for a connection
+    std::atomic<int> delivered{0}, failed{0};
+    auto guard = boost::asio::make_work_guard(ioc);
+    std::vector<std::thread> runners;
+    for (int i = 0; i < 4; ++i)
+        runners.emplace_back([&] { ioc.run(); });
+    std::vector<std::thread> senders;
+    for (int s = 0; s < starters; ++s) {
+        senders.emplace_back([&] {
+            std::counting_semaphore<in_flight_per_starter> room(in_flight_per_starter);
+            for (int i = 0; i < per_starter; ++i) {
+                room.acquire();
+                client.async_send_raw(
+                    req, [&](std::exception_ptr failure, cfmail::send_raw_result result) {
+                        if (!failure && result.delivered.size() == 1)
+                            ++delivered;
+                        else
+                            ++failed;
+                        room.release();
+                    });
+            }
+            for (int i = 0; i < in_flight_per_starter; ++i) // the last sends have completed
+                room.acquire();
+        });
+    }
+    for (auto& t : senders)
+        t.join();
+    guard.reset();
+    ioc.stop();
+    for (auto& t : runners)
+        t.join();
+
+    BOOST_TEST(delivered.load() == starters * per_starter);
+    BOOST_TEST(failed.load() == 0);
+    BOOST_TEST(server.requests() == starters * per_starter);
+    BOOST_TEST(server.peak_open_connections() <= 4);
+    BOOST_TEST(metrics.snapshot().operations_succeeded ==
+               static_cast<std::uint64_t>(starters * per_starter));
+}
+
+// A send in flight and a send waiting for the only connection, each cancelled from another
+// thread through its coroutine's strand, complete with operation_aborted.
+BOOST_AUTO_TEST_CASE(sends_cancelled_from_another_thread_end_aborted) {
+    test_server server([](const request&, int) { return stalled(); }, &localhost_cert());
+    boost::asio::io_context ioc(2);
+    cfmail::pool_options pool;
+    pool.max_connections = 1;
+    pool.thread_safe = true;
+    pool.https = trusting(localhost_cert());
+    cfmail::client_options opts;
+    opts.base_url = server.base_url();
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                                 cfmail::api_token{"t"}, opts);
+    const auto req = a_message();
+
+    struct sender {
+        boost::asio::strand<boost::asio::io_context::executor_type> strand;
+        boost::asio::cancellation_signal signal;
+        std::atomic<bool> done{false};
+        boost::system::error_code ec;
+        cfmail::diagnostics diag;
+    };
+    sender in_flight{boost::asio::make_strand(ioc)}, waiting{boost::asio::make_strand(ioc)};
+    auto spawn = [&](sender& s) {
+        boost::asio::co_spawn(
+            s.strand,
+            [&]() -> boost::asio::awaitable<void> {
+                auto [ec, result] = co_await client.async_send_raw(
+                    req, s.diag, boost::asio::as_tuple(boost::asio::use_awaitable));
+                s.ec = ec;
+                s.done = true;
+            },
+            boost::asio::bind_cancellation_slot(s.signal.slot(), boost::asio::detached));
+    };
+    spawn(in_flight);
+    std::vector<std::thread> runners;
+    for (int i = 0; i < 2; ++i)
+        runners.emplace_back([&] { ioc.run_for(20s); });
+    // The first holds the connection once the server has its request.
+    const auto give_up = clock_type::now() + 10s;
+    while (server.requests() < 1 && clock_type::now() < give_up)
+        std::this_thread::sleep_for(1ms);
+    BOOST_TEST_REQUIRE(server.requests() == 1);
+    spawn(waiting);
+    std::this_thread::sleep_for(50ms);
+
+    // The waiting one first: cancelling the other first would hand it the connection.
+    std::thread canceller([&] {
+        for (sender* s : {&waiting, &in_flight}) {
+            boost::asio::post(s->strand,
+                              [s] { s->signal.emit(boost::asio::cancellation_type::terminal); });
+            while (!s->done && clock_type::now() < give_up + 10s)
+                std::this_thread::sleep_for(1ms);
+        }
+    });
+    canceller.join();
+    while (!(in_flight.done && waiting.done) && clock_type::now() < give_up + 10s)
+        std::this_thread::sleep_for(1ms);
+    ioc.stop();
+    for (auto& t : runners)
+        t.join();
+    BOOST_TEST_REQUIRE(in_flight.done.load());
+    BOOST_TEST_REQUIRE(waiting.done.load());
+    BOOST_TEST(in_flight.ec == boost::asio::error::operation_aborted);
+    BOOST_TEST(cfmail::may_have_been_sent(in_flight.ec, in_flight.diag));
+    BOOST_TEST(waiting.ec == boost::asio::error::operation_aborted);
+    BOOST_TEST(!cfmail::may_have_been_sent(waiting.ec, waiting.diag));
+    BOOST_TEST(server.requests() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -189,7 +189,8 @@ public:
                    bool with_ca) const {
         const std::string cmd =
             "env -u CLOUDFLARE_API_TOKEN -u CLOUDFLARE_EMAIL -u CLOUDFLARE_API_KEY "
-            "-u CLOUDFLARE_ACCOUNT_ID -u CLOUDFLARE_BASE_URL " +
+            "-u CLOUDFLARE_ACCOUNT_ID -u CLOUDFLARE_BASE_URL -u https_proxy -u HTTPS_PROXY "
+            "-u no_proxy -u NO_PROXY " +
             env + " timeout 60 " + quote(program(variable)) + " " + args +
             (with_ca ? " --ca-file " + quote(cert_.cert_file) : "") + " >" +
             quote((dir_ / "send.out").string()) + " 2>" + quote((dir_ / "send.err").string());

@@ -111,6 +111,8 @@ public:
     }
     int requests() const { return requests_; }
     int connections() const { return connections_; }
+    // The most connections open at once.
+    int peak_open_connections() const { return peak_open_; }
     // Connections the server closed (after an answer, or dropping a request).
     int closed() const { return closed_; }
 
@@ -137,13 +139,18 @@ private:
             if (ec)
                 co_return;
             ++connections_;
+            const int open = ++open_;
+            for (int peak = peak_open_;
+                 open > peak && !peak_open_.compare_exchange_weak(peak, open);)
+                ;
+            auto ended = [this](std::exception_ptr) { --open_; };
             if (use_tls_) {
                 auto stream = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(
                     beast::tcp_stream(std::move(socket)), tls_);
-                asio::co_spawn(ioc_, tls_session(stream), asio::detached);
+                asio::co_spawn(ioc_, tls_session(stream), ended);
             } else {
                 auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-                asio::co_spawn(ioc_, session(stream), asio::detached);
+                asio::co_spawn(ioc_, session(stream), ended);
             }
         }
     }
@@ -210,6 +217,7 @@ private:
     unsigned short port_ = 0;
     std::atomic<int> requests_{0};
     std::atomic<int> connections_{0};
+    std::atomic<int> open_{0}, peak_open_{0};
     std::atomic<int> closed_{0};
     mutable std::mutex mutex_;
     std::vector<request> received_;

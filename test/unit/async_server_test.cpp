@@ -260,6 +260,27 @@ BOOST_AUTO_TEST_CASE(retries_that_fit_are_made_and_the_per_call_deadline_wins) {
     BOOST_TEST(ec == error::invalid_request);
 }
 
+// A proxy's refusal: a 4xx is final, a 5xx is retried like any failure before writing.
+BOOST_AUTO_TEST_CASE(a_proxy_refusal_is_retried_only_when_the_gateway_failed) {
+    for (unsigned status : {407u, 403u, 502u, 503u}) {
+        testing::mock_transport mock;
+        testing::scripted_exchange refusal;
+        refusal.error = error::proxy_refused;
+        refusal.proxy_status = status;
+        mock.push(refusal).push(refusal).push(refusal);
+        client_type client(mock, api_token{token}, fast_options());
+        boost::system::error_code ec;
+        diagnostics diag;
+        client.send_raw(valid_request(), ec, diag);
+        BOOST_TEST(ec == error::proxy_refused);
+        BOOST_TEST(diag.proxy_status == status);
+        BOOST_TEST(diag.attempts == (status >= 500 ? 3u : 1u));
+        BOOST_TEST(!may_have_been_sent(ec, diag));
+        BOOST_TEST(diag.to_string().find("proxy answered HTTP " + std::to_string(status)) !=
+                   std::string::npos);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(observer)
@@ -362,6 +383,48 @@ BOOST_AUTO_TEST_CASE(a_cancelled_send_ends_with_operation_aborted) {
     BOOST_TEST(ev[1].outcome == asio::error::operation_aborted);
     BOOST_TEST(ev[1].request_written);
     BOOST_TEST(ev[1].may_have_been_sent);
+}
+
+// Cancelled during the wait before a retry: the last attempt said "retrying", and the
+// operation's end is reported as abandoned, so totals add up.
+BOOST_AUTO_TEST_CASE(a_send_cancelled_between_attempts_is_reported_abandoned) {
+    asio::io_context ioc;
+    testing::mock_transport mock(ioc.get_executor());
+    mock.respond(429, testing::mock_transport::error_body(10004, "slow down"),
+                 {{"Retry-After", "30"}});
+    recorder rec;
+    attempt_metrics metrics;
+    auto opts = fast_options();
+    opts.observer = [rec, metrics](const attempt_event& e) {
+        rec(e);
+        metrics(e);
+    };
+    client_type client(mock, api_token{token}, opts);
+    asio::cancellation_signal signal;
+    diagnostics diag;
+    boost::system::error_code ec;
+    const auto req = valid_request();
+    client.async_send_raw(req, diag,
+                          asio::bind_cancellation_slot(
+                              signal.slot(), [&](boost::system::error_code e, auto) { ec = e; }));
+    for (int i = 0; i < 100 && rec.events->size() < 2; ++i)
+        ioc.poll();
+    BOOST_TEST_REQUIRE(rec.events->size() == 2u);
+    BOOST_TEST(rec.events->at(1).retrying);
+    signal.emit(asio::cancellation_type::terminal);
+    ioc.run_for(5s);
+    BOOST_TEST(ec == asio::error::operation_aborted);
+    const auto& ev = *rec.events;
+    BOOST_TEST_REQUIRE(ev.size() == 3u);
+    BOOST_TEST((ev[2].phase == attempt_phase::abandoned));
+    BOOST_TEST(ev[2].attempt == 1u);
+    BOOST_TEST(ev[2].outcome == asio::error::operation_aborted);
+    BOOST_TEST(!ev[2].may_have_been_sent);
+    auto line = boost::json::parse(ev[2].json_line).as_object();
+    BOOST_TEST(line.at("event").as_string() == "operation_abandoned");
+    const auto totals = metrics.snapshot();
+    BOOST_TEST(totals.attempts_started == totals.attempts_ended);
+    BOOST_TEST(totals.operations_failed == 1u);
 }
 
 // Nothing the observer sees or writes holds a credential or the message.

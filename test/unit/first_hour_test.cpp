@@ -151,9 +151,24 @@ BOOST_AUTO_TEST_CASE(local_failures_and_every_cfmail_error) {
         {asio::error::operation_aborted, next_step::retry_later},
         {asio::error::host_not_found, next_step::retry_later},
         {asio::error::connection_refused, next_step::retry_later},
+        {error::proxy_refused, next_step::fix_configuration},
     };
     for (const auto& [ec, expected] : rows)
         BOOST_TEST(to_string(what_now(ec, none).step) == to_string(expected), ec.message());
+
+    // A proxy that refuses the tunnel: its credentials or policy are for the operator to fix,
+    // a failing gateway may recover.
+    for (const auto& [status, expected] :
+         std::initializer_list<std::pair<unsigned, next_step>>{{407, next_step::fix_configuration},
+                                                               {401, next_step::fix_configuration},
+                                                               {403, next_step::fix_configuration},
+                                                               {502, next_step::retry_later},
+                                                               {503, next_step::retry_later}}) {
+        diagnostics refused;
+        refused.proxy_status = status;
+        BOOST_TEST(to_string(what_now(error::proxy_refused, refused).step) == to_string(expected),
+                   status);
+    }
 
     // Once any attempt may have reached the API, a later refusal cannot take that back.
     diagnostics earlier;

@@ -16,6 +16,8 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
@@ -35,6 +37,8 @@
 #include <tuple>
 #include <utility>
 #include <variant>
+#include <vector>
+#include <thread>
 
 // guide.md, section 1: what every example assumes.
 #include <cfmail.hpp>                        // everything but the HTTPS transport and the mock
@@ -542,6 +546,37 @@ void observing() {
     cfmail::attempt_metrics::totals totals = metrics.snapshot();
     std::cout << totals.attempts_ended << " attempts, " << totals.retries << " retries, "
               << totals.outcomes_unknown << " outcomes unknown\n";
+}
+
+// transports.md, one pool, many threads.
+// Stands for the server's own coroutine, which sends with co_await client.async_send_raw(...).
+asio::awaitable<void> serve(cfmail::pooled_client& client) {
+    static_cast<void>(client);
+    co_return;
+}
+void many_threads() {
+    asio::io_context ioc(4);
+    cfmail::pool_options pool;
+    pool.max_connections = 8;
+    pool.thread_safe = true; // sends start on whichever thread runs their coroutine
+    cfmail::pooled_client client(cfmail::pooled_https_transport(ioc.get_executor(), pool),
+                                 cfmail::credentials::from_environment());
+    for (int i = 0; i < 4; ++i)
+        asio::co_spawn(ioc, serve(client), asio::detached); // each sends with co_await
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&ioc] { ioc.run(); });
+    for (auto& t : threads)
+        t.join();
+}
+
+// transports.md, through an HTTP proxy.
+void through_a_proxy(asio::io_context& ioc, const cfmail::credentials& creds) {
+    cfmail::https_options https;
+    https.proxy = cfmail::proxy_options::from_environment(); // https_proxy / HTTPS_PROXY, NO_PROXY
+    // or: https.proxy = "http://user:password@proxy.example:3128";
+    cfmail::client client(cfmail::https_transport(ioc.get_executor(), https), creds);
+    static_cast<void>(client);
 }
 
 } // namespace guide_snippets

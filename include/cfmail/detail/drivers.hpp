@@ -21,10 +21,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <concepts>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -148,12 +150,13 @@ public:
     CFMAIL_DECL void shut_down();
 
     client_config config;
-    bool closing = false;
+    std::atomic<bool> closing{false};
     void* transport_object = nullptr;
     transport_functions transport_fns;
 
 private:
     bool concurrent_;
+    std::mutex slots_mutex_; // a concurrent transport may start operations on many threads
     operation_slot primary_;
     std::vector<std::unique_ptr<operation_slot>> lent_;  // in use by operations in flight
     std::vector<std::unique_ptr<operation_slot>> spare_; // free for the next ones

@@ -167,7 +167,9 @@ private:
     next_action start_attempt();
     next_action finish(boost::system::error_code ec);
     next_action deadline_passed(bool written);
-    void notify_attempt_end(boost::system::error_code transport_ec, const next_action& next);
+    next_action end_between_attempts(boost::system::error_code ec);
+    void notify_attempt_end(boost::system::error_code transport_ec, const next_action& next,
+                            unsigned attempt);
     next_action retry_after(std::chrono::milliseconds delay);
     bool retries_left() const noexcept;
     bool repeat_safe() const noexcept { return call_.op->repeat == repeat_safety::safe; }

@@ -16,6 +16,7 @@ CFMAIL_DECL void diagnostics::clear() noexcept {
     retry_after.reset();
     attempts = 0;
     transport_error.clear();
+    proxy_status = 0;
     unanswered_request = false;
     detail.clear();
 }
@@ -54,6 +55,10 @@ CFMAIL_DECL std::string diagnostics::to_string() const {
     if (!detail.empty()) {
         out += out.empty() ? "" : "; ";
         out += detail;
+    }
+    if (proxy_status != 0) {
+        out += out.empty() ? "" : "; ";
+        out += "proxy answered HTTP " + std::to_string(proxy_status);
     }
     if (transport_error) {
         out += out.empty() ? "" : "; ";

@@ -20,6 +20,7 @@ CFMAIL_DECL client_core::client_core(cfmail::credentials creds, client_options o
 }
 
 CFMAIL_DECL operation_slot* client_core::acquire() {
+    std::lock_guard lock(slots_mutex_);
     if (!primary_.busy) {
         primary_.busy = true;
         return &primary_;
@@ -38,6 +39,7 @@ CFMAIL_DECL operation_slot* client_core::acquire() {
 }
 
 CFMAIL_DECL void client_core::release(operation_slot* slot) noexcept {
+    std::lock_guard lock(slots_mutex_);
     slot->busy = false;
     if (slot == &primary_)
         return;
@@ -57,9 +59,12 @@ CFMAIL_DECL void client_core::shut_down() {
         if (slot.busy && slot.timer)
             slot.timer->cancel();
     };
-    stop(primary_);
-    for (auto& slot : lent_)
-        stop(*slot);
+    {
+        std::lock_guard lock(slots_mutex_);
+        stop(primary_);
+        for (auto& slot : lent_)
+            stop(*slot);
+    }
     if (transport_fns.close)
         transport_fns.close(transport_object);
 }

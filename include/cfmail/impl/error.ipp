@@ -94,6 +94,10 @@ CFMAIL_DECL decision what_now(const boost::system::error_code& ec,
         return {next_step::fix_request, {}};
     if (ec == error::missing_credentials || is_certificate_failure(ec))
         return {next_step::fix_configuration, {}};
+    // A proxy that is failing may recover; one that refuses (credentials, policy) will not.
+    if (ec == error::proxy_refused)
+        return {diag.proxy_status >= 500 ? next_step::retry_later : next_step::fix_configuration,
+                {}};
     if (ec == error::api_rejected || ec == error::unexpected_http_status) {
         if (is_rate_limited(ec, diag))
             return {next_step::retry_later, diag.retry_after};

@@ -45,6 +45,8 @@ public:
             return "TLS: the server's certificate has expired or is not yet valid";
         case error::certificate_rejected:
             return "TLS: the server's certificate failed verification";
+        case error::proxy_refused:
+            return "the HTTP proxy refused to open a tunnel, nothing was sent";
         }
         return "unknown cfmail error";
     }

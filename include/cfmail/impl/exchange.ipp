@@ -139,11 +139,11 @@ CFMAIL_DECL next_action exchange_machine::start_attempt() {
 }
 
 CFMAIL_DECL void exchange_machine::notify_attempt_end(boost::system::error_code transport_ec,
-                                                      const next_action& next) {
+                                                      const next_action& next, unsigned attempt) {
     attempt_event event;
     event.phase = attempt_phase::ended;
     event.operation = call_.op->name;
-    event.attempt = diag_->attempts;
+    event.attempt = attempt;
     if (!transport_ec) {
         event.http_status = response_.status;
         event.cf_ray = response_.header("cf-ray");
@@ -174,12 +174,17 @@ CFMAIL_DECL next_action exchange_machine::resume(boost::system::error_code ec) {
         ++diag_->attempts;
         const next_action next = ec ? on_transport_error(ec) : on_answer();
         if (cfg_->options.observer)
-            notify_attempt_end(ec, next);
+            notify_attempt_end(ec, next, diag_->attempts);
         return next;
     }
     case state::awaiting_wait:
         if (ec)
-            return finish(ec);
+            return end_between_attempts(ec);
+        if (deadline_ != clock::time_point::max() && clock::now() >= deadline_) {
+            // The wait ended late: no attempt may start after the deadline.
+            diag_->detail = "the operation's deadline passed";
+            return end_between_attempts(boost::asio::error::timed_out);
+        }
         response_.clear();
         return start_attempt();
     case state::idle:
@@ -189,7 +194,35 @@ CFMAIL_DECL next_action exchange_machine::resume(boost::system::error_code ec) {
 }
 
 CFMAIL_DECL next_action exchange_machine::abort() {
-    return finish(boost::asio::error::operation_aborted);
+    const boost::system::error_code aborted = boost::asio::error::operation_aborted;
+    if (state_ == state::awaiting_wait)
+        return end_between_attempts(aborted);
+    if (state_ == state::awaiting_response && cfg_->options.observer) {
+        // The attempt was announced but never handed to the transport.
+        response_.clear();
+        const next_action done = finish(aborted);
+        notify_attempt_end(aborted, done, diag_->attempts + 1);
+        return done;
+    }
+    return finish(aborted);
+}
+
+CFMAIL_DECL next_action exchange_machine::end_between_attempts(boost::system::error_code ec) {
+    const next_action done = finish(ec);
+    if (const auto& observer = cfg_->options.observer) {
+        attempt_event event;
+        event.phase = attempt_phase::abandoned;
+        event.operation = call_.op->name;
+        event.attempt = diag_->attempts;
+        event.outcome = ec;
+        event.may_have_been_sent = may_have_been_sent(ec, *diag_);
+        try {
+            observer(event);
+        } catch (...) {
+            // An observer must not change what an operation does.
+        }
+    }
+    return done;
 }
 
 CFMAIL_DECL next_action exchange_machine::finish(boost::system::error_code ec) {
@@ -227,13 +260,16 @@ CFMAIL_DECL next_action exchange_machine::retry_after(std::chrono::milliseconds 
 CFMAIL_DECL next_action exchange_machine::on_transport_error(boost::system::error_code ec) {
     const bool written = response_.request_written;
     diag_->detail.clear();
+    diag_->proxy_status = response_.proxy_status;
     if (ec == boost::asio::error::operation_aborted) {
         diag_->unanswered_request = diag_->unanswered_request || written;
         return finish(ec);
     }
     diag_->transport_error = ec;
-    if (deadline_ != clock::time_point::max() && clock::now() >= deadline_)
-        return deadline_passed(written);
+    // A proxy that refused the tunnel for a 4xx reason (its credentials, its policy) or with
+    // no HTTP answer would refuse again; nothing was sent.
+    if (ec == error::proxy_refused && response_.proxy_status < 500)
+        return finish(ec);
     // Final failures: another attempt would meet the same certificate, or an answer came that
     // does not say what happened. Whatever the transport wrote still counts.
     if (is_certificate_failure(ec) || ec == error::response_too_large ||
@@ -241,6 +277,8 @@ CFMAIL_DECL next_action exchange_machine::on_transport_error(boost::system::erro
         diag_->unanswered_request = diag_->unanswered_request || written;
         return finish(ec);
     }
+    if (deadline_ != clock::time_point::max() && clock::now() >= deadline_)
+        return deadline_passed(written);
     if (!written) {
         // Nothing reached the server: repeating cannot send the email twice.
         if (retries_left())
@@ -265,6 +303,7 @@ inline bool only_error_codes(const std::vector<api_message>& entries,
 CFMAIL_DECL next_action exchange_machine::on_answer() {
     const unsigned status = response_.status;
     diag_->http_status = status;
+    diag_->proxy_status = 0;
     diag_->cf_ray = response_.header("cf-ray");
     diag_->errors.clear();
     diag_->messages.clear();

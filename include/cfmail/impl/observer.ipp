@@ -51,13 +51,21 @@ CFMAIL_DECL std::string json_lines_observer::format(const attempt_event& event) 
     std::string line;
     line.reserve(256);
     line += event.phase == attempt_phase::started ? "{\"event\":\"attempt_started\""
-                                                  : "{\"event\":\"attempt_ended\"";
+            : event.phase == attempt_phase::ended ? "{\"event\":\"attempt_ended\""
+                                                  : "{\"event\":\"operation_abandoned\"";
     line += ",\"operation\":";
     detail::append_printable_json_string(line, event.operation);
     line += ",\"attempt\":";
     append_number(line, event.attempt);
     if (event.phase == attempt_phase::started)
         return line += '}';
+    if (event.phase == attempt_phase::abandoned) {
+        line += ",\"outcome\":";
+        detail::append_error(line, event.outcome);
+        line += ",\"may_have_been_sent\":";
+        line += event.may_have_been_sent ? "true" : "false";
+        return line += '}';
+    }
 
     line += ",\"http_status\":";
     append_number(line, event.http_status);
@@ -106,7 +114,6 @@ CFMAIL_DECL void json_lines_observer::operator()(const attempt_event& event) con
     line += '\n';
     std::lock_guard lock(shared_->mutex);
     shared_->out->write(line.data(), static_cast<std::streamsize>(line.size()));
-    shared_->out->flush();
 }
 
 CFMAIL_DECL void attempt_metrics::operator()(const attempt_event& event) const noexcept {
@@ -114,6 +121,12 @@ CFMAIL_DECL void attempt_metrics::operator()(const attempt_event& event) const n
     constexpr auto relaxed = std::memory_order_relaxed;
     if (event.phase == attempt_phase::started) {
         c.attempts_started.fetch_add(1, relaxed);
+        return;
+    }
+    if (event.phase == attempt_phase::abandoned) {
+        c.operations_failed.fetch_add(1, relaxed);
+        if (event.may_have_been_sent)
+            c.outcomes_unknown.fetch_add(1, relaxed);
         return;
     }
     c.attempts_ended.fetch_add(1, relaxed);

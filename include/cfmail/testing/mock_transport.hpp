@@ -47,6 +47,8 @@ struct scripted_exchange {
     boost::system::error_code error;
     /// With `error`: whether the request had been written when the failure happened.
     bool request_written = false;
+    /// With `error` (cfmail::error::proxy_refused): the status of the proxy's refusal.
+    unsigned proxy_status = 0;
     /// Never answers: an asynchronous exchange waits until cancelled (then fails with
     /// `operation_aborted`); a blocking one fails with `timed_out` after writing. With a
     /// deadline (http_request::deadline), both fail with `timed_out` when it passes, as a
@@ -262,6 +264,7 @@ private:
             return stalled;
         if (exchange.error) {
             resp.request_written = exchange.request_written;
+            resp.proxy_status = exchange.proxy_status;
             return exchange.error;
         }
         resp.request_written = true;

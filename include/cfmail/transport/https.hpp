@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace cfmail {
 
@@ -34,6 +35,41 @@ struct tls_options {
     /// Also trust the system's roots. By default they are trusted when none of the above is
     /// given; set to true to trust them in addition to the given ones.
     bool use_system_roots = false;
+};
+
+/// An HTTP proxy that every connection goes through: a tunnel is opened with
+/// `CONNECT host:port`, and TLS then runs inside it with the real host's name and verification,
+/// exactly as without a proxy.
+struct proxy_options {
+    /// `http://[user:password@]host[:port]`; `http://` may be left out, and the port is 1080
+    /// when absent (as with curl). The user and password, percent-decoded, are sent only in
+    /// `Proxy-Authorization: Basic` to the proxy, and never appear in an error or in
+    /// diagnostics. Empty: no proxy.
+    std::string url;
+    /// Hosts reached directly, as curl reads `NO_PROXY`: a comma-separated list of host names
+    /// (each matching itself and its subdomains; a leading dot is ignored), IP addresses and
+    /// CIDR ranges (`10.0.0.0/8`, `::1`), each optionally with a port (`host:8443`,
+    /// `[::1]:443`) to match only that port; `*` alone matches every host. Names are compared
+    /// without case. A loopback host is proxied unless this list names it.
+    std::string no_proxy;
+
+    /// No proxy.
+    proxy_options() = default;
+    /// Every connection through the proxy at `proxy_url`: `https.proxy = "http://proxy:3128"`.
+    proxy_options(std::string proxy_url)
+        : url(std::move(proxy_url)) {}
+    /// Every connection through the proxy at `proxy_url`.
+    proxy_options(const char* proxy_url)
+        : url(proxy_url) {}
+
+    /// The proxy the environment names, as curl reads it: `https_proxy` when set (set but
+    /// empty: no proxy), else `HTTPS_PROXY`; `no_proxy`, else `NO_PROXY`. Empty when neither
+    /// proxy variable is set.
+    CFMAIL_DECL static proxy_options from_environment();
+
+    /// True when a connection to `host` (a name or an IP literal, without brackets) and `port`
+    /// goes through the proxy: a proxy is set and `no_proxy` does not name the host.
+    CFMAIL_DECL bool applies_to(std::string_view host, std::string_view port) const;
 };
 
 /// Options of https_transport and blocking_https_transport, and of each connection of a
@@ -53,6 +89,11 @@ struct https_options {
     std::size_t max_response_size = 1024u * 1024u;
     /// Trusted roots.
     tls_options tls;
+    /// The HTTP proxy to tunnel through, if any (e.g. `proxy_options::from_environment()`).
+    /// A proxy that refuses the tunnel fails the attempt with error::proxy_refused and its
+    /// status in diagnostics::proxy_status; one that cannot be reached fails like an
+    /// unreachable server. Both happen before the request is written.
+    proxy_options proxy;
 };
 
 /// Options of pooled_https_transport.
@@ -66,6 +107,13 @@ struct pool_options {
     std::chrono::milliseconds idle_timeout{30000};
     /// Timeouts, answer cap and trusted roots of every connection.
     https_options https;
+    /// Lets exchanges be started, cancelled and completed from any thread of a multi-threaded
+    /// executor (one io_context run by N threads): the pool then keeps its state on a strand
+    /// of its own, and completion handlers run on the caller's executor as usual. Off by
+    /// default, as in Boost.MySQL's connection_pool: the strand costs a hop on every step of
+    /// every exchange, which a pool used from one thread, or from a strand the caller already
+    /// holds, does not need.
+    bool thread_safe = false;
 };
 
 namespace detail {
@@ -100,7 +148,8 @@ public:
 
     /// Creates the transport; no connection is made until the first exchange. Throws
     /// `boost::system::system_error` when a configured CA file, directory or PEM cannot be
-    /// loaded.
+    /// loaded, and `std::invalid_argument` when the proxy URL is not usable (the message never
+    /// holds its password).
     CFMAIL_DECL explicit https_transport(executor_type ex, https_options opts = {});
 
     /// Closes the connection; an exchange in flight completes with `operation_aborted`.
@@ -145,10 +194,13 @@ private:
 /// first out; cancelling it (any cancellation type: nothing was sent) removes it from the
 /// queue. A broken or closed connection is replaced by a new one at its next exchange.
 ///
-/// Thread safety: the pool is not internally locked. Use it from one thread, or give it a
-/// strand as executor and start, cancel and destroy its operations (and the client's) from
-/// that strand, with completion handlers that run on it (coroutines spawned on the strand, or
-/// handlers bound to it with `asio::bind_executor`).
+/// Thread safety: with `pool_options::thread_safe`, exchanges (and so the sends of a
+/// pooled_client) may be started from any thread, and cancelled from the context their
+/// completion handler runs on (for a coroutine, by a cancellation signal emitted through
+/// `asio::post` to its executor); `close()` and the destructor may be called from any thread.
+/// Without it the pool is not internally locked: use it from one thread, or give it a strand
+/// as executor and start, cancel and destroy its operations (and the client's) from that
+/// strand, with completion handlers that run on it.
 class pooled_https_transport {
 public:
     /// The executor type.
@@ -162,7 +214,7 @@ public:
 
     /// Creates the pool; connections are made as exchanges need them. Throws
     /// `boost::system::system_error` when a configured CA cannot be loaded, and
-    /// `std::invalid_argument` when `max_connections` is 0.
+    /// `std::invalid_argument` when `max_connections` is 0 or the proxy URL is not usable.
     CFMAIL_DECL explicit pooled_https_transport(executor_type ex, pool_options opts = {});
 
     /// Closes every connection; exchanges in flight or waiting complete with

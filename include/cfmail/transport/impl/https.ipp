@@ -19,6 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -26,11 +27,18 @@
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <boost/url/parse.hpp>
+
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <cstdlib>
 #include <deque>
 #include <list>
 #include <optional>
@@ -87,6 +95,76 @@ private:
     std::optional<asio::ssl::context> context_;
 };
 
+// The proxy of https_options, parsed once: where to connect, and the Proxy-Authorization value.
+struct proxy_endpoint {
+    proxy_options options;
+    std::string host; // without IPv6 brackets
+    std::string port;
+    std::string authorization; // "Basic ..." when the URL had a user, else empty
+
+    bool applies_to(std::string_view target_host, std::string_view target_port) const {
+        return options.applies_to(target_host, target_port);
+    }
+};
+
+inline std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+// Refuses a proxy URL it cannot use, saying why without repeating the URL: it may hold a
+// password.
+[[noreturn]] inline void unusable_proxy(const char* why) {
+    throw std::invalid_argument(std::string("cfmail: https_options::proxy: ") + why);
+}
+
+inline std::optional<proxy_endpoint> parse_proxy(const proxy_options& options) {
+    if (options.url.empty())
+        return std::nullopt;
+    // As with curl, a URL without a scheme is an http:// one.
+    std::string text =
+        options.url.find("://") == std::string::npos ? "http://" + options.url : options.url;
+    auto parsed = boost::urls::parse_uri(text);
+    if (!parsed)
+        unusable_proxy("not a URL");
+    const boost::urls::url_view& url = *parsed;
+    if (url.scheme_id() != boost::urls::scheme::http)
+        unusable_proxy("only http:// proxies are supported (TLS runs inside the tunnel)");
+    if (url.host_type() == boost::urls::host_type::none || url.encoded_host().empty())
+        unusable_proxy("no host");
+    if (!url.encoded_path().empty() && url.encoded_path() != "/")
+        unusable_proxy("a proxy URL has no path");
+    if (url.has_query() || url.has_fragment())
+        unusable_proxy("a proxy URL has no query or fragment");
+    proxy_endpoint out;
+    out.options = options;
+    out.host = url.host_address();
+    if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']')
+        out.host = out.host.substr(1, out.host.size() - 2);
+    out.port = url.has_port() ? std::string(url.port()) : "1080";
+    if (url.has_port()) {
+        const std::string_view digits = url.port();
+        unsigned long number = 0;
+        const auto [end, ec] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), number);
+        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() ||
+            number == 0 || number > 65535)
+            unusable_proxy("the port is not a number from 1 to 65535");
+    }
+    if (url.has_userinfo()) {
+        const std::string credentials = url.user() + ":" + url.password();
+        for (char c : credentials)
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+                unusable_proxy("the user or password holds a control character");
+        out.authorization = "Basic " + base64(credentials);
+    }
+    return out;
+}
+
 // One persistent connection and the buffers reused across its exchanges.
 class https_connection : public std::enable_shared_from_this<https_connection> {
 public:
@@ -98,7 +176,8 @@ public:
         , tls_context_(tls_context ? std::move(tls_context)
                                    : std::make_shared<lazy_tls_context>(options_.tls))
         , resolver_(executor_)
-        , timer_(executor_) {}
+        , timer_(executor_)
+        , proxy_(parse_proxy(options_.proxy)) {}
 
     const asio::any_io_executor& executor() const noexcept { return executor_; }
     const https_options& options() const noexcept { return options_; }
@@ -129,8 +208,10 @@ public:
 private:
     using clock = std::chrono::steady_clock;
 
-    asio::awaitable<boost::system::error_code> connect(const http_request& req,
+    asio::awaitable<boost::system::error_code> connect(const http_request& req, http_response& resp,
                                                        clock::time_point deadline);
+    asio::awaitable<boost::system::error_code> open_tunnel(const http_request& req,
+                                                           http_response& resp);
     bool idle_connection_is_usable();
 
     beast::tcp_stream& tcp() {
@@ -147,6 +228,7 @@ private:
     bool connected_ = false;
     std::string peer_scheme_, peer_host_, peer_port_;
     exchange_buffers buffers_;
+    std::optional<proxy_endpoint> proxy_;
 };
 
 // Errors that mean "the server had closed this idle connection".
@@ -202,7 +284,8 @@ struct pending_resolve {
 };
 
 inline asio::awaitable<boost::system::error_code>
-https_connection::connect(const http_request& req, clock::time_point deadline) {
+https_connection::connect(const http_request& req, http_response& resp,
+                          clock::time_point deadline) {
     const auto connect_deadline =
         std::min(deadline, saturating_add(clock::now(), options_.connect_timeout));
     tls_stream_.reset();
@@ -214,8 +297,9 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
     // its timer instead, which the answer or close() cuts short, and abandons a late answer.
     auto resolve = std::make_shared<pending_resolve>();
     timer_.expires_at(connect_deadline);
+    const bool via_proxy = proxy_ && proxy_->applies_to(req.host, req.port);
     resolver_.async_resolve(
-        req.host, req.port,
+        via_proxy ? proxy_->host : req.host, via_proxy ? proxy_->port : req.port,
         [resolve, weak = weak_from_this()](boost::system::error_code ec,
                                            tcp::resolver::results_type endpoints) {
             if (resolve->settled)
@@ -265,6 +349,10 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
     if (connect_ec)
         co_return normalize(connect_ec);
     lowest.socket().set_option(tcp::no_delay(true));
+    if (via_proxy) {
+        if (auto ec = co_await open_tunnel(req, resp))
+            co_return ec;
+    }
 
     if (tls) {
         SSL* ssl = tls_stream_->native_handle();
@@ -296,6 +384,57 @@ https_connection::connect(const http_request& req, clock::time_point deadline) {
     co_return boost::system::error_code{};
 }
 
+// Asks the proxy, on the freshly connected socket, for a tunnel to the request's host. Only
+// its answer's head is read: a 2xx opens the tunnel (nothing may follow it before TLS), any
+// other status is the proxy's refusal, reported with that status.
+inline asio::awaitable<boost::system::error_code>
+https_connection::open_tunnel(const http_request& req, http_response& resp) {
+    std::string authority =
+        req.host.find(':') != std::string::npos ? "[" + req.host + "]" : req.host;
+    authority += ':';
+    authority += req.port;
+    std::string head = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+    if (!proxy_->authorization.empty())
+        head += "Proxy-Authorization: " + proxy_->authorization + "\r\n";
+    head += "\r\n";
+    auto& stream = tcp();
+    auto [write_ec, written] =
+        co_await asio::async_write(stream, asio::buffer(head), asio::as_tuple(asio::use_awaitable));
+    resp.bytes_written += written;
+    if (write_ec)
+        co_return normalize(write_ec);
+    buffers_.read.clear();
+    // Interim (1xx) answers are read past; all the heads together share the usual cap.
+    std::size_t head_bytes = 0;
+    for (;;) {
+        http::response_parser<http::empty_body> answer;
+        answer.skip(true); // the body of a refusal is not read: the connection is dropped
+        answer.header_limit(static_cast<std::uint32_t>(max_response_head - head_bytes));
+        auto [read_ec, read] = co_await http::async_read_header(
+            stream, buffers_.read, answer, asio::as_tuple(asio::use_awaitable));
+        resp.bytes_read += read;
+        head_bytes += read;
+        if (read_ec == http::error::header_limit || read_ec == http::error::buffer_overflow)
+            co_return make_error_code(error::proxy_refused); // no answer a proxy gives
+        if (read_ec)
+            co_return normalize(read_ec);
+        const unsigned status = answer.get().result_int();
+        if (status >= 100 && status < 200 && status != 101) {
+            if (head_bytes >= max_response_head)
+                co_return make_error_code(error::proxy_refused);
+            continue;
+        }
+        if (status < 200 || status >= 300) {
+            resp.proxy_status = status;
+            co_return make_error_code(error::proxy_refused);
+        }
+        // Bytes after a 2xx, before TLS has begun, are no tunnel: the proxy is not one.
+        if (buffers_.read.size() != 0)
+            co_return make_error_code(error::proxy_refused);
+        co_return boost::system::error_code{};
+    }
+}
+
 // An idle connection must have nothing to read: a FIN, a reset, a TLS close_notify or stray
 // bytes all mean the server is done with it. Checking before writing tells a connection the
 // server closed while idle (safe to replace) from one it closed after reading the request
@@ -310,6 +449,10 @@ inline bool https_connection::idle_connection_is_usable() {
 inline asio::awaitable<boost::system::error_code>
 https_connection::exchange(const http_request& req, http_response& resp) {
     // The operation's deadline, when sooner, bounds the attempt too.
+    // Nothing is written after the operation's deadline, not even on an open connection (a
+    // write is attempted at once, before an expired timer could stop it).
+    if (clock::now() >= req.deadline)
+        co_return make_error_code(asio::error::timed_out);
     const auto deadline =
         std::min(req.deadline, saturating_add(clock::now(), options_.attempt_timeout));
     bool reused = connected_ && peer_scheme_ == req.scheme && peer_host_ == req.host &&
@@ -318,7 +461,7 @@ https_connection::exchange(const http_request& req, http_response& resp) {
         resp.clear();
         if (!reused) {
             close();
-            if (auto ec = co_await connect(req, deadline)) {
+            if (auto ec = co_await connect(req, resp, deadline)) {
                 close();
                 co_return ec;
             }
@@ -391,65 +534,100 @@ start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_r
                    });
 }
 
-// The shared state of pooled_https_transport. Every member function runs on the pool's
-// executor (the caller's thread or strand); completion handlers hold it alive.
+// A caller's handler with its result: run where the handler's executor runs it, it first
+// clears what the pool put in the handler's cancellation slot, which is the caller's to touch.
+struct slot_clearing_handler {
+    asio::any_completion_handler<void(boost::system::error_code)> handler;
+    boost::system::error_code ec;
+
+    void operator()() {
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected())
+            slot.clear();
+        std::move(handler)(ec);
+    }
+};
+
+} // namespace cfmail::detail
+
+// The handler's executor and allocator are those of the caller's handler.
+template <template <class, class> class Associator, class DefaultCandidate>
+struct boost::asio::associator<Associator, cfmail::detail::slot_clearing_handler, DefaultCandidate>
+    : Associator<boost::asio::any_completion_handler<void(boost::system::error_code)>,
+                 DefaultCandidate> {
+    using inner = Associator<boost::asio::any_completion_handler<void(boost::system::error_code)>,
+                             DefaultCandidate>;
+    static typename inner::type get(const cfmail::detail::slot_clearing_handler& h) noexcept {
+        return inner::get(h.handler);
+    }
+    static auto get(const cfmail::detail::slot_clearing_handler& h,
+                    const DefaultCandidate& candidate) noexcept
+        -> decltype(inner::get(h.handler, candidate)) {
+        return inner::get(h.handler, candidate);
+    }
+};
+
+namespace cfmail::detail {
+
+// The shared state of pooled_https_transport. Its state is touched only on `executor_`: the
+// caller's executor, or a strand over it when pool_options::thread_safe is set. The entry
+// points (start, a cancellation, close) hop onto it. A caller's cancellation slot is assigned
+// and cleared only in the caller's context (at the start and in the completion), never from
+// the pool's side: a slot is not thread-safe. Completion handlers hold the pool alive.
 class https_pool : public std::enable_shared_from_this<https_pool> {
 public:
     using handler_type = asio::any_completion_handler<void(boost::system::error_code)>;
 
     https_pool(asio::any_io_executor ex, pool_options opts)
-        : executor_(std::move(ex))
+        : caller_executor_(ex)
+        , executor_(opts.thread_safe ? asio::any_io_executor(asio::make_strand(ex)) : ex)
         , options_(std::move(opts))
         , tls_context_(std::make_shared<lazy_tls_context>(options_.https.tls))
         , idle_timer_(executor_)
         , waiter_timer_(executor_) {
         if (options_.max_connections == 0)
             throw std::invalid_argument("cfmail: pool_options::max_connections must be > 0");
+        (void)parse_proxy(options_.https.proxy); // refused here, not at the first send
         // "Never" as milliseconds::max() must not overflow the timer's clock.
         constexpr std::chrono::milliseconds longest = std::chrono::hours(24 * 365);
         options_.idle_timeout =
             std::clamp(options_.idle_timeout, std::chrono::milliseconds(0), longest);
     }
 
-    const asio::any_io_executor& executor() const noexcept { return executor_; }
+    const asio::any_io_executor& executor() const noexcept { return caller_executor_; }
     const pool_options& options() const noexcept { return options_; }
-    std::size_t waiting() const noexcept { return waiters_.size(); }
 
+    // Without thread_safe, live. With it, as of the pool's last event (an exchange admitted,
+    // started or ended, a connection closed): other threads may read them at any time.
+    std::size_t waiting() const noexcept {
+        return options_.thread_safe ? waiting_count_.load(std::memory_order_relaxed)
+                                    : waiters_.size();
+    }
     std::size_t open_connections() const noexcept {
-        std::size_t open = 0;
-        for (const auto& m : members_)
-            open += m.conn->is_connected() ? 1 : 0;
-        return open;
+        return options_.thread_safe ? open_count_.load(std::memory_order_relaxed) : count_open();
     }
 
+    // Called in the caller's context, where the exchange is initiated.
     void start(const http_request& req, http_response& resp, handler_type handler) {
-        if (member* free = free_member())
-            return run(*free, req, resp, std::move(handler));
+        const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
         auto slot = asio::get_associated_cancellation_slot(handler);
-        auto it = waiters_.insert(waiters_.end(), waiter{&req, &resp, std::move(handler)});
         if (slot.is_connected()) {
-            // Nothing was sent yet, so every kind of cancellation may take it off the queue.
             std::weak_ptr<https_pool> weak = shared_from_this();
-            slot.assign([weak, it](asio::cancellation_type) {
+            slot.assign([weak, id](asio::cancellation_type type) {
                 if (auto pool = weak.lock())
-                    pool->abandon(it, asio::error::operation_aborted);
+                    pool->on_pool([pool, id, type] { pool->cancel(id, type); });
             });
         }
-        if (req.deadline != clock::time_point::max())
-            arm_waiter_timer();
+        // On a strand, the admission is queued before any cancellation the caller can emit
+        // afterwards, so a cancellation always finds its exchange (or its completion).
+        on_pool([self = shared_from_this(), id, request = &req, response = &resp,
+                 h = std::move(handler)]() mutable {
+            self->admit(id, *request, *response, std::move(h));
+        });
     }
 
     void close() {
-        idle_timer_.cancel();
-        waiter_timer_.cancel();
-        for (auto& m : members_) {
-            if (m.busy)
-                m.conn->abort();
-            else
-                m.conn->close();
-        }
-        while (!waiters_.empty())
-            abandon(waiters_.begin(), asio::error::operation_aborted);
+        on_pool([self = shared_from_this()] { self->close_now(); });
     }
 
 private:
@@ -458,14 +636,87 @@ private:
     struct member {
         std::shared_ptr<https_connection> conn;
         bool busy = false;
+        std::uint64_t exchange_id = 0;
         clock::time_point idle_since;
     };
 
     struct waiter {
+        std::uint64_t id;
         const http_request* req;
         http_response* resp;
         handler_type handler;
     };
+
+    // Runs `f` where the pool's state may be touched: here, or on the strand.
+    template <class F>
+    void on_pool(F&& f) {
+        if (options_.thread_safe)
+            asio::dispatch(executor_, std::forward<F>(f));
+        else
+            std::forward<F>(f)();
+    }
+
+    std::size_t count_open() const noexcept {
+        std::size_t open = 0;
+        for (const auto& m : members_)
+            open += m.conn->is_connected() ? 1 : 0;
+        return open;
+    }
+
+    // What the getters report to other threads under thread_safe.
+    void publish_counts() noexcept {
+        if (!options_.thread_safe)
+            return;
+        open_count_.store(count_open(), std::memory_order_relaxed);
+        waiting_count_.store(waiters_.size(), std::memory_order_relaxed);
+    }
+
+    void admit(std::uint64_t id, const http_request& req, http_response& resp,
+               handler_type handler) {
+        if (req.deadline <= clock::now()) { // nothing may start after the deadline
+            waiters_.push_back(waiter{id, &req, &resp, std::move(handler)});
+            return abandon(std::prev(waiters_.end()), asio::error::timed_out);
+        }
+        if (member* free = free_member())
+            return run(*free, id, req, resp, std::move(handler));
+        waiters_.push_back(waiter{id, &req, &resp, std::move(handler)});
+        publish_counts();
+        if (req.deadline != clock::time_point::max())
+            arm_waiter_timer();
+    }
+
+    // A waiting exchange leaves the queue at any cancellation (nothing was sent); a running
+    // one only at a terminal one, which closes its connection.
+    void cancel(std::uint64_t id, asio::cancellation_type type) {
+        for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+            if (it->id == id) {
+                abandon(it, asio::error::operation_aborted);
+                return;
+            }
+        }
+        if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none)
+            return;
+        for (auto& m : members_) {
+            if (m.busy && m.exchange_id == id) {
+                m.conn->abort();
+                return;
+            }
+        }
+    }
+
+    void close_now() {
+        idle_timer_.cancel();
+        stop_waiter_timer();
+        for (auto& m : members_) {
+            if (m.busy)
+                m.conn->abort();
+            else
+                m.conn->close();
+        }
+        while (!waiters_.empty())
+            abandon(waiters_.begin(), asio::error::operation_aborted);
+        publish_counts();
+    }
 
     // A free connection, preferring one still open; a new one while under the limit.
     member* free_member() {
@@ -487,17 +738,28 @@ private:
         return nullptr;
     }
 
-    void run(member& m, const http_request& req, http_response& resp, handler_type handler) {
+    void run(member& m, std::uint64_t id, const http_request& req, http_response& resp,
+             handler_type handler) {
         m.busy = true;
-        auto slot = asio::get_associated_cancellation_slot(handler);
+        m.exchange_id = id;
+        publish_counts();
         auto done = [self = shared_from_this(), conn = m.conn,
                      h = std::move(handler)](boost::system::error_code ec) mutable {
             self->finished(conn);
-            asio::dispatch(asio::append(std::move(h), ec));
+            self->complete(std::move(h), ec);
         };
-        start_https_exchange(
-            m.conn, req, resp,
-            asio::bind_cancellation_slot(slot, asio::bind_executor(executor_, std::move(done))));
+        // No cancellation slot here: the caller's is served by cancel(), on this executor.
+        start_https_exchange(m.conn, req, resp, asio::bind_executor(executor_, std::move(done)));
+    }
+
+    // Hands the caller's handler to its own executor, clearing there what start() put in its
+    // cancellation slot. Under thread_safe it is posted, so that no caller's code runs while
+    // holding the pool's strand.
+    void complete(handler_type handler, boost::system::error_code ec) {
+        if (options_.thread_safe)
+            asio::post(caller_executor_, slot_clearing_handler{std::move(handler), ec});
+        else
+            asio::dispatch(slot_clearing_handler{std::move(handler), ec});
     }
 
     // Hands the connection to the first waiter, or lets it idle.
@@ -508,28 +770,35 @@ private:
                 m = &candidate;
         if (!m)
             return;
+        // A waiter whose deadline passed before its timer could say so leaves with nothing
+        // sent: it must not be handed a connection.
+        const auto now = clock::now();
+        while (!waiters_.empty() && waiters_.front().req->deadline <= now)
+            abandon(waiters_.begin(), asio::error::timed_out);
         if (!waiters_.empty()) {
             waiter next = std::move(waiters_.front());
             waiters_.pop_front();
             if (waiters_.empty())
-                waiter_timer_.cancel(); // nothing left for it to end
-            auto slot = asio::get_associated_cancellation_slot(next.handler);
-            if (slot.is_connected())
-                slot.clear();
-            return run(*m, *next.req, *next.resp, std::move(next.handler));
+                stop_waiter_timer(); // nothing left for it to end
+            publish_counts();
+            return run(*m, next.id, *next.req, *next.resp, std::move(next.handler));
         }
+        if (waiter_timer_live_)
+            stop_waiter_timer();
         m->busy = false;
         m->idle_since = clock::now();
+        publish_counts();
         arm_idle_timer();
     }
 
+    // Ends a waiting exchange, never inline: it may be ended from its own initiation.
     void abandon(std::list<waiter>::iterator it, boost::system::error_code ec) {
         handler_type handler = std::move(it->handler);
         waiters_.erase(it);
-        auto slot = asio::get_associated_cancellation_slot(handler);
-        if (slot.is_connected())
-            slot.clear();
-        asio::post(executor_, asio::append(std::move(handler), ec));
+        if (waiters_.empty() && waiter_timer_live_)
+            stop_waiter_timer(); // it would only keep the executor busy
+        publish_counts();
+        asio::post(caller_executor_, slot_clearing_handler{std::move(handler), ec});
     }
 
     // One timer for every waiter with a deadline (client_options::deadline), set to the
@@ -540,21 +809,27 @@ private:
             if (w.req->deadline != clock::time_point::max() &&
                 (!earliest || w.req->deadline < *earliest))
                 earliest = w.req->deadline;
-        if (!earliest || (waiter_waits_ > 0 && waiter_timer_.expiry() <= *earliest))
+        if (!earliest || (waiter_timer_live_ && waiter_timer_.expiry() <= *earliest))
             return;
-        waiter_timer_.expires_at(*earliest); // a later wait, if any, ends with operation_aborted
-        ++waiter_waits_;
+        // A wait still pending ends with operation_aborted; its generation is stale by then.
+        waiter_timer_.expires_at(*earliest);
+        waiter_timer_live_ = true;
+        const std::uint64_t generation = ++waiter_timer_generation_;
         std::weak_ptr<https_pool> weak = shared_from_this();
-        waiter_timer_.async_wait([weak](boost::system::error_code ec) {
-            if (auto pool = weak.lock())
-                pool->on_waiter_timer(ec);
+        waiter_timer_.async_wait([weak, generation](boost::system::error_code) {
+            if (auto pool = weak.lock(); pool && generation == pool->waiter_timer_generation_)
+                pool->on_waiter_timer();
         });
     }
 
-    void on_waiter_timer(boost::system::error_code ec) {
-        --waiter_waits_;
-        if (ec == asio::error::operation_aborted)
-            return; // re-armed for an earlier deadline, or nothing left to wait for
+    void stop_waiter_timer() {
+        ++waiter_timer_generation_; // whatever wait is pending, it is not this one any more
+        waiter_timer_live_ = false;
+        waiter_timer_.cancel();
+    }
+
+    void on_waiter_timer() {
+        waiter_timer_live_ = false;
         const auto now = clock::now();
         for (auto it = waiters_.begin(); it != waiters_.end();) {
             auto next = std::next(it);
@@ -590,18 +865,23 @@ private:
         for (auto& m : members_)
             if (!m.busy && m.conn->is_connected() && now - m.idle_since >= options_.idle_timeout)
                 m.conn->close();
+        publish_counts();
         arm_idle_timer();
     }
 
-    asio::any_io_executor executor_;
+    asio::any_io_executor caller_executor_;
+    asio::any_io_executor executor_; // the caller's, or a strand over it
     pool_options options_;
     std::shared_ptr<lazy_tls_context> tls_context_;
     asio::steady_timer idle_timer_;
     bool idle_timer_armed_ = false;
     asio::steady_timer waiter_timer_;
-    unsigned waiter_waits_ = 0;  // waits on waiter_timer_ not completed yet
-    std::deque<member> members_; // grows at the back only: references stay valid
+    bool waiter_timer_live_ = false;            // a wait is pending for the current expiry
+    std::uint64_t waiter_timer_generation_ = 0; // of the one wait that counts
+    std::deque<member> members_;                // grows at the back only: references stay valid
     std::list<waiter> waiters_;
+    std::atomic<std::uint64_t> next_id_{1};
+    std::atomic<std::size_t> open_count_{0}, waiting_count_{0};
 };
 
 CFMAIL_DECL void
@@ -614,6 +894,140 @@ start_pooled_exchange(const std::shared_ptr<https_pool>& pool, const http_reques
 } // namespace cfmail::detail
 
 namespace cfmail {
+
+namespace detail {
+
+inline std::string_view trim_blanks(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// The first `bits` bits of two addresses of the same family are equal.
+inline bool same_prefix(const asio::ip::address& a, const asio::ip::address& b,
+                        unsigned bits) noexcept {
+    if (a.is_v4() != b.is_v4())
+        return false;
+    if (a.is_v4()) {
+        if (bits > 32)
+            return false;
+        const std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t(0) << (32 - bits);
+        return (a.to_v4().to_uint() & mask) == (b.to_v4().to_uint() & mask);
+    }
+    if (bits > 128)
+        return false;
+    const auto x = a.to_v6().to_bytes(), y = b.to_v6().to_bytes();
+    for (unsigned i = 0; i < 16 && bits > 0; ++i, bits = bits > 8 ? bits - 8 : 0) {
+        const unsigned char mask =
+            bits >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - bits));
+        if ((x[i] & mask) != (y[i] & mask))
+            return false;
+    }
+    return true;
+}
+
+// One entry of a NO_PROXY list against a host (lower case, no trailing dot) and port.
+inline bool no_proxy_entry_matches(std::string_view entry, std::string_view host,
+                                   const std::optional<asio::ip::address>& host_address,
+                                   std::string_view port) {
+    std::string_view name = entry, entry_port;
+    if (!entry.empty() && entry.front() == '[') { // [v6]:port
+        const auto close = entry.find(']');
+        if (close == std::string_view::npos)
+            return false;
+        name = entry.substr(1, close - 1);
+        if (close + 1 < entry.size()) {
+            if (entry[close + 1] != ':')
+                return false;
+            entry_port = entry.substr(close + 2);
+        }
+    } else if (std::count(entry.begin(), entry.end(), ':') == 1) { // name:port, v4:port
+        const auto colon = entry.find(':');
+        name = entry.substr(0, colon);
+        entry_port = entry.substr(colon + 1);
+    }
+    if (!entry_port.empty() && entry_port != port)
+        return false;
+
+    if (const auto slash = name.find('/'); slash != std::string_view::npos) { // a CIDR range
+        boost::system::error_code ec;
+        const auto network = asio::ip::make_address(std::string(name.substr(0, slash)), ec);
+        const std::string_view length = name.substr(slash + 1);
+        unsigned bits = 0;
+        const auto [end, parse_ec] =
+            std::from_chars(length.data(), length.data() + length.size(), bits);
+        if (ec || parse_ec != std::errc{} || end != length.data() + length.size() || length.empty())
+            return false;
+        // As with curl, a /0 range is no wildcard: it names its address alone.
+        return host_address &&
+               (bits == 0 ? *host_address == network : same_prefix(network, *host_address, bits));
+    }
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(std::string(name), ec);
+    if (!ec) // an IP literal names exactly that address
+        return host_address && *host_address == address;
+    if (host_address) // an address is never matched by name
+        return false;
+
+    // A name: itself and its subdomains; a leading dot is ignored, case is not compared.
+    while (!name.empty() && name.front() == '.')
+        name.remove_prefix(1);
+    while (!name.empty() && name.back() == '.')
+        name.remove_suffix(1);
+    if (name.empty() || name.size() > host.size())
+        return false;
+    const std::string_view tail = host.substr(host.size() - name.size());
+    if (!std::equal(tail.begin(), tail.end(), name.begin(), name.end(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+        }))
+        return false;
+    return tail.size() == host.size() || host[host.size() - name.size() - 1] == '.';
+}
+
+// As curl reads them: the lower-case variable when it is set at all (empty: none), else the
+// upper-case one.
+inline const char* environment_value(const char* lower, const char* upper) {
+    if (const char* value = std::getenv(lower))
+        return value;
+    return std::getenv(upper);
+}
+
+} // namespace detail
+
+CFMAIL_DECL proxy_options proxy_options::from_environment() {
+    proxy_options options;
+    if (const char* url = detail::environment_value("https_proxy", "HTTPS_PROXY"))
+        options.url = url;
+    if (const char* list = detail::environment_value("no_proxy", "NO_PROXY"))
+        options.no_proxy = list;
+    return options;
+}
+
+CFMAIL_DECL bool proxy_options::applies_to(std::string_view host, std::string_view port) const {
+    if (url.empty())
+        return false;
+    while (!host.empty() && host.back() == '.')
+        host.remove_suffix(1);
+    std::optional<boost::asio::ip::address> host_address;
+    boost::system::error_code ec;
+    if (auto address = boost::asio::ip::make_address(std::string(host), ec); !ec)
+        host_address = address;
+    if (detail::trim_blanks(no_proxy) == "*") // the one wildcard, alone
+        return false;
+    std::string_view rest = no_proxy;
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const std::string_view entry = detail::trim_blanks(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        if (!entry.empty() && entry != "*" &&
+            detail::no_proxy_entry_matches(entry, host, host_address, port))
+            return false;
+    }
+    return true;
+}
 
 CFMAIL_DECL https_transport::https_transport(executor_type ex, https_options opts)
     : conn_(std::make_shared<detail::https_connection>(std::move(ex), std::move(opts))) {}
