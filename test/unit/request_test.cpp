@@ -2,6 +2,7 @@
 #include <cfmail/credentials.hpp>
 #include <cfmail/detail/json_escape.hpp>
 #include <cfmail/detail/send_algorithm.hpp>
+#include <cfmail/detail/text_scan.hpp>
 #include <cfmail/error.hpp>
 
 #include <boost/json/parse.hpp>
@@ -10,9 +11,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace cfmail;
@@ -554,6 +557,96 @@ BOOST_AUTO_TEST_CASE(from_environment_prefers_the_token) {
     BOOST_TEST(credentials::from_environment().empty());
     ::unsetenv("CLOUDFLARE_EMAIL");
     BOOST_TEST(credentials::from_environment().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(text_scan)
+
+// The first line over 998 octets, as RFC 5322 counts: a line ends at LF, a CR right before it
+// is part of the break. Written plainly, as the reference for the one-pass scan.
+std::optional<std::size_t> first_overlong_line(std::string_view text) {
+    std::size_t line = 1, length = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            const bool crlf = length > 0 && text[i - 1] == '\r';
+            if (length - (crlf ? 1 : 0) > 998)
+                return line;
+            ++line;
+            length = 0;
+        } else {
+            ++length;
+        }
+    }
+    if (length > 998)
+        return line;
+    return std::nullopt;
+}
+
+// scan_mime finds what find_invalid_utf8 and the plain line count find, on texts built to
+// straddle its 16- and 8-byte steps: lines of 990 to 1000 octets, CR, LF and CRLF at every
+// offset, and valid or broken UTF-8 sequences among them.
+BOOST_AUTO_TEST_CASE(one_pass_agrees_with_the_plain_checks) {
+    std::mt19937 random(20261203);
+    const std::vector<std::string> pieces = {"a",
+                                             "b",
+                                             "=",
+                                             " ",
+                                             "\r",
+                                             "\n",
+                                             "\r\n",
+                                             "\xc3\xa9",
+                                             "\xe2\x82\xac",
+                                             "\xf0\x9f\x98\x80",
+                                             "\xc0\xaf",
+                                             "\xed\xa0\x80",
+                                             "\xe2\x82",
+                                             "\x80",
+                                             "\xff",
+                                             "\xf4\x90\x80\x80"};
+    std::size_t overlong_seen = 0, invalid_seen = 0;
+    for (int round = 0; round < 4000; ++round) {
+        std::string text;
+        const int lines = static_cast<int>(random() % 4);
+        for (int l = 0; l < lines; ++l) {
+            text.append(990 + random() % 11, 'x');
+            text += (random() % 2) ? "\r\n" : "\n";
+        }
+        const int extra = static_cast<int>(random() % 48);
+        for (int k = 0; k < extra; ++k) {
+            // Mostly ASCII, as in real messages, so that the fast paths run between the rest.
+            const auto& piece =
+                random() % 4 ? pieces[random() % 5] : pieces[random() % pieces.size()];
+            text.insert(random() % (text.size() + 1), piece);
+        }
+        const auto scan = detail::scan_mime(text);
+        const auto invalid = detail::find_invalid_utf8(text);
+        BOOST_TEST_REQUIRE(scan.invalid_utf8 == invalid, "round " << round);
+        if (invalid == std::string_view::npos) {
+            BOOST_TEST_REQUIRE((scan.overlong_line == first_overlong_line(text)),
+                               "round " << round);
+            overlong_seen += scan.overlong_line.has_value();
+        } else {
+            ++invalid_seen;
+        }
+    }
+    // Both outcomes were exercised, many times.
+    BOOST_TEST(overlong_seen > 200u);
+    BOOST_TEST(invalid_seen > 200u);
+}
+
+BOOST_AUTO_TEST_CASE(line_lengths_at_the_edges) {
+    const std::string line_998(998, 'l');
+    BOOST_TEST(!detail::scan_mime(line_998).overlong_line);
+    BOOST_TEST((detail::scan_mime(line_998 + "l").overlong_line == std::optional<std::size_t>(1)));
+    BOOST_TEST(!detail::scan_mime(line_998 + "\r\n" + line_998 + "\n").overlong_line);
+    // A CR not followed by LF is an octet of the line.
+    BOOST_TEST((detail::scan_mime("a\n" + line_998 + "\r\r\n").overlong_line ==
+                std::optional<std::size_t>(2)));
+    // Invalid UTF-8 is reported where it is, even after an overlong line.
+    const auto scan = detail::scan_mime(line_998 + "ll\n\xc3(");
+    BOOST_TEST(scan.invalid_utf8 == 1001u);
+    BOOST_TEST(detail::scan_mime("").invalid_utf8 == std::string_view::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 
 #include <cfmail/credentials.hpp>
 #include <cfmail/detail/rfc5322.hpp>
+#include <cfmail/detail/text_scan.hpp>
 #include <cfmail/error_code.hpp>
 #include <cfmail/impl/http_message.ipp>
 #include <cfmail/options.hpp>
@@ -15,14 +16,11 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace cfmail::detail {
 
@@ -173,87 +171,6 @@ inline boost::system::error_code validate_address(std::string_view field, std::s
     return {};
 }
 
-// Returns the offset of the first byte that is not part of valid UTF-8, or npos.
-inline std::size_t find_invalid_utf8(std::string_view s) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const std::size_t n = s.size();
-    std::size_t i = 0;
-    while (i < n) {
-        // Most messages are ASCII (7-bit MIME): skip sixteen (SSE2) or eight bytes at a time.
-#if defined(__SSE2__)
-        while (i + 16 <= n &&
-               _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0)
-            i += 16;
-#endif
-        while (i + 8 <= n) {
-            std::uint64_t word;
-            std::memcpy(&word, p + i, 8);
-            if (word & 0x8080808080808080ULL)
-                break;
-            i += 8;
-        }
-        if (i >= n)
-            break;
-        const unsigned char c = p[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len;
-        std::uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (i + len > n)
-            return i;
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        // Overlong forms, surrogates and values past U+10FFFF.
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += len;
-    }
-    return std::string_view::npos;
-}
-
-// RFC 5322 2.1.1: a line is at most 998 octets, excluding its line break.
-inline constexpr std::size_t max_mime_line_length = 998;
-
-// The 1-based number of the first line longer than max_mime_line_length, if any. A line ends
-// at LF; a CR right before it is part of the break.
-inline std::optional<std::size_t> find_overlong_line(std::string_view mime) noexcept {
-    std::size_t line = 1;
-    const char* p = mime.data();
-    const char* const end = p + mime.size();
-    while (p != end) {
-        const auto* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
-        const char* line_end = lf ? lf : end;
-        std::size_t length = static_cast<std::size_t>(line_end - p);
-        if (lf && length > 0 && line_end[-1] == '\r')
-            --length;
-        if (length > max_mime_line_length)
-            return line;
-        if (!lf)
-            break;
-        p = lf + 1;
-        ++line;
-    }
-    return std::nullopt;
-}
-
 inline boost::system::error_code validate_mime(std::string_view mime, std::size_t limit,
                                                std::string& why) {
     if (mime.empty())
@@ -270,10 +187,12 @@ inline boost::system::error_code validate_mime(std::string_view mime, std::size_
     if (mime.find("\r\n\r\n") == std::string_view::npos &&
         mime.find("\n\n") == std::string_view::npos)
         return invalid(why, "mime_message: no empty line ends the header block");
-    if (auto bad = find_invalid_utf8(mime); bad != std::string_view::npos)
-        return invalid(why, "mime_message: not valid UTF-8 at byte " + std::to_string(bad) +
+    const auto scan = scan_mime(mime);
+    if (scan.invalid_utf8 != std::string_view::npos)
+        return invalid(why, "mime_message: not valid UTF-8 at byte " +
+                                std::to_string(scan.invalid_utf8) +
                                 " (encode 8-bit content with a Content-Transfer-Encoding)");
-    if (auto line = find_overlong_line(mime))
+    if (const auto line = scan.overlong_line)
         return invalid(why, "mime_message: line " + std::to_string(*line) + " is longer than " +
                                 std::to_string(max_mime_line_length) +
                                 " octets (RFC 5322; wrap it, or use a transfer encoding "
