@@ -608,15 +608,22 @@ BOOST_AUTO_TEST_CASE(a_pooled_retry_wait_holds_no_connection) {
     const auto req = message();
     std::vector<int> order;
     outcome first, second;
+    // The pool's idle timer keeps the loop busy after the sends: stop it once both are done.
+    const auto stop_when_both_done = [&] {
+        if (order.size() == 2)
+            ioc.stop();
+    };
     client.async_send_raw(req, first.diag, [&](boost::system::error_code ec, auto) {
         first.ec = ec;
         order.push_back(1);
+        stop_when_both_done();
     });
     asio::steady_timer later(ioc, 200ms);
     later.async_wait([&](auto) {
         client.async_send_raw(req, second.diag, [&](boost::system::error_code ec, auto) {
             second.ec = ec;
             order.push_back(2);
+            stop_when_both_done();
         });
     });
     ioc.run_for(20s);
@@ -654,6 +661,7 @@ BOOST_AUTO_TEST_CASE(cancelling_an_in_flight_pooled_send) {
             client.async_send_raw(req, next.diag, [&](boost::system::error_code e, auto) {
                 next.ec = e;
                 next.completed = true;
+                ioc.stop(); // the pool's idle timer would keep the loop busy
             });
         }));
     asio::steady_timer later(ioc);
