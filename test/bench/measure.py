@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 cfmail authors. Distributed under the Boost Software License, Version 1.0.
+"""Helpers of test/bench/run.sh that wrap other programs.
+
+  measure.py wrk URL CONNECTIONS BODY_FILE SECONDS
+      Runs wrk (one thread, CONNECTIONS connections, each with one POST of BODY_FILE in
+      flight) for SECONDS and for twice as long, and prints one JSON line in the clients'
+      format: requests, sends per second, CPU per send (user + system of the wrk process, from
+      its rusage: the difference between the two runs) and peak RSS.
+
+  measure.py counts COMMAND...
+      Runs COMMAND twice under `strace -f -c` and twice under valgrind, with its N argument
+      (or, for wrk, its duration) as given and doubled, and prints one JSON line with the
+      system calls and heap allocations per send: the difference between the two runs divided
+      by the difference in sends, so that what a process does once (loading libraries,
+      certificates) is not counted.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench-placeholder-token"
+local file = assert(io.open(os.getenv("CFMAIL_WRK_BODY"), "rb"))
+wrk.body = file:read("*a")
+file:close()
+"""
+
+
+def wrk_command(url, connections, body, seconds):
+    script = os.path.join(tempfile.gettempdir(), "cfmail-bench-wrk.lua")
+    with open(script, "w") as out:
+        out.write(LUA)
+    env = dict(os.environ, CFMAIL_WRK_BODY=body)
+    return ["wrk", "-t1", f"-c{connections}", f"-d{seconds}", "-s", script, url], env
+
+
+def wrk_requests(output):
+    found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
+    if not found:
+        raise SystemExit(f"wrk printed no request count:\n{output}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", output)
+    if errors:
+        raise SystemExit(f"wrk saw errors:\n{output}")
+    seconds = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    return int(found.group(1)), seconds
+
+
+def run_wrk_once(url, connections, body, seconds):
+    command, env = wrk_command(url, connections, body, seconds)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"wrk failed:\n{output}")
+    requests, wall = wrk_requests(output)
+    return requests, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def run_wrk(url, connections, body, seconds):
+    """wrk's own start-up (LuaJIT, reading the body, copying it into its request) is not a
+    send's cost: the CPU per send is that of a run of twice the duration minus that of the
+    first, over the difference in requests."""
+    short = run_wrk_once(url, connections, body, int(seconds))
+    long = run_wrk_once(url, connections, body, 2 * int(seconds))
+    sends = long[0] - short[0]
+    if sends <= 0:
+        raise SystemExit("wrk made no more requests in a longer run")
+    print(json.dumps({"client": "wrk", "n": sends, "ok": sends, "seconds": long[1] - short[1],
+                      "sends_per_s": long[0] / long[1], "cpu_s": long[2] - short[2],
+                      "peak_rss_mib": max(short[3], long[3])}))
+
+
+def scaled(command, factor):
+    """COMMAND with its size doubled: a client's N (third argument after `client`), or wrk's
+    duration."""
+    if command[0] == "wrk":
+        url, connections, body, seconds = command[1:5]
+        return wrk_command(url, connections, body, int(seconds) * factor)
+    out = list(command)
+    out[3] = str(int(out[3]) * factor)
+    return out, dict(os.environ)
+
+
+def sends(command, output):
+    if command[0] == "wrk":
+        return wrk_requests(output)[0]
+    return json.loads(output.strip().splitlines()[-1])["n"]
+
+
+def syscalls(command, env):
+    with tempfile.NamedTemporaryFile("r") as report:
+        output = subprocess.run(["strace", "-f", "-c", "-o", report.name] + command, env=env,
+                                check=True, stdout=subprocess.PIPE, text=True).stdout
+        total = re.search(r"^100\.00\s+\S+\s+\S+\s+(\d+)", report.read(), re.M)
+        return int(total.group(1)), sends(command, output)
+
+
+def allocations(command, env):
+    result = subprocess.run(["valgrind", "--tool=memcheck", "--leak-check=no",
+                             "--trace-children=no"] + command, env=env, check=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    found = re.search(r"total heap usage: ([\d,]+) allocs", result.stderr)
+    return int(found.group(1).replace(",", "")), sends(command, result.stdout)
+
+
+def counts(command):
+    figures = {}
+    for name, measure in (("syscalls", syscalls), ("allocations", allocations)):
+        (small, small_sends), (large, large_sends) = (measure(*scaled(command, factor))
+                                                      for factor in (1, 2))
+        figures[name] = (large - small) / max(1, large_sends - small_sends)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "wrk":
+        run_wrk(*sys.argv[2:6])
+    elif len(sys.argv) > 2 and sys.argv[1] == "counts":
+        counts(sys.argv[2:])
+    else:
+        sys.exit(__doc__)
