@@ -15,9 +15,11 @@
       by the difference in sends, so that what a process does once (loading libraries,
       certificates) is not counted.
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,8 +34,12 @@ file:close()
 """
 
 
+SCRIPT_DIR = tempfile.mkdtemp(prefix="cfmail-bench-")
+atexit.register(shutil.rmtree, SCRIPT_DIR, True)
+
+
 def wrk_command(url, connections, body, seconds):
-    script = os.path.join(tempfile.gettempdir(), "cfmail-bench-wrk.lua")
+    script = os.path.join(SCRIPT_DIR, "post.lua")
     with open(script, "w") as out:
         out.write(LUA)
     env = dict(os.environ, CFMAIL_WRK_BODY=body)
@@ -69,8 +75,9 @@ def run_wrk(url, connections, body, seconds):
     short = run_wrk_once(url, connections, body, int(seconds))
     long = run_wrk_once(url, connections, body, 2 * int(seconds))
     sends = long[0] - short[0]
-    if sends <= 0:
-        raise SystemExit("wrk made no more requests in a longer run")
+    if sends <= 0 or long[2] <= short[2]:
+        raise SystemExit(f"wrk: a run twice as long made {sends} more requests with "
+                         f"{long[2] - short[2]:.3f} s more CPU; too noisy to measure")
     print(json.dumps({"client": "wrk", "n": sends, "ok": sends, "seconds": long[1] - short[1],
                       "sends_per_s": long[0] / long[1], "cpu_s": long[2] - short[2],
                       "peak_rss_mib": max(short[3], long[3])}))
@@ -97,7 +104,11 @@ def syscalls(command, env):
     with tempfile.NamedTemporaryFile("r") as report:
         output = subprocess.run(["strace", "-f", "-c", "-o", report.name] + command, env=env,
                                 check=True, stdout=subprocess.PIPE, text=True).stdout
-        total = re.search(r"^100\.00\s+\S+\s+\S+\s+(\d+)", report.read(), re.M)
+        text = report.read()
+        # The summary's last line: "100.00  seconds  usecs/call  calls  [errors]  total".
+        total = re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\s*$", text, re.M)
+        if not total:
+            raise SystemExit(f"strace printed no total:\n{text}")
         return int(total.group(1)), sends(command, output)
 
 
@@ -106,6 +117,8 @@ def allocations(command, env):
                              "--trace-children=no"] + command, env=env, check=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     found = re.search(r"total heap usage: ([\d,]+) allocs", result.stderr)
+    if not found:
+        raise SystemExit(f"valgrind printed no heap summary:\n{result.stderr[-2000:]}")
     return int(found.group(1).replace(",", "")), sends(command, result.stdout)
 
 
@@ -114,7 +127,10 @@ def counts(command):
     for name, measure in (("syscalls", syscalls), ("allocations", allocations)):
         (small, small_sends), (large, large_sends) = (measure(*scaled(command, factor))
                                                       for factor in (1, 2))
-        figures[name] = (large - small) / max(1, large_sends - small_sends)
+        if large_sends <= small_sends or large < small:
+            raise SystemExit(f"{name}: {large_sends - small_sends} more sends made "
+                             f"{large - small} more; too noisy to measure")
+        figures[name] = (large - small) / (large_sends - small_sends)
     print(json.dumps(figures))
 
 
