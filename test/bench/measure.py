@@ -24,6 +24,10 @@ import subprocess
 import sys
 import tempfile
 
+# Longest a measured run may take (valgrind slows a client about fifty times): a client or
+# server that hangs ends the measurement with an error instead of holding it forever.
+RUN_TIMEOUT_S = 900
+
 LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -59,6 +63,7 @@ def wrk_requests(output):
 
 def run_wrk_once(url, connections, body, seconds):
     command, env = wrk_command(url, connections, body, seconds)
+    # wrk ends itself after its duration; its own --timeout bounds each request.
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -103,7 +108,8 @@ def sends(command, output):
 def syscalls(command, env):
     with tempfile.NamedTemporaryFile("r") as report:
         output = subprocess.run(["strace", "-f", "-c", "-o", report.name] + command, env=env,
-                                check=True, stdout=subprocess.PIPE, text=True).stdout
+                                check=True, stdout=subprocess.PIPE, text=True,
+                                timeout=RUN_TIMEOUT_S).stdout
         text = report.read()
         # The summary's last line: "100.00  seconds  usecs/call  calls  [errors]  total".
         total = re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\s*$", text, re.M)
@@ -115,7 +121,8 @@ def syscalls(command, env):
 def allocations(command, env):
     result = subprocess.run(["valgrind", "--tool=memcheck", "--leak-check=no",
                              "--trace-children=no"] + command, env=env, check=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            timeout=RUN_TIMEOUT_S)
     found = re.search(r"total heap usage: ([\d,]+) allocs", result.stderr)
     if not found:
         raise SystemExit(f"valgrind printed no heap summary:\n{result.stderr[-2000:]}")
