@@ -27,6 +27,9 @@
 #include <thread>
 #include <vector>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_async_server_test {
+
 using namespace cfmail_test;
 using namespace std::chrono_literals;
 
@@ -392,3 +395,5 @@ BOOST_AUTO_TEST_CASE(sends_cancelled_from_another_thread_end_aborted) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_async_server_test

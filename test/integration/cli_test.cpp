@@ -14,6 +14,9 @@
 #include <set>
 #include <sys/socket.h>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_cli_test {
+
 using namespace cfmail_test;
 namespace fs = std::filesystem;
 
@@ -824,3 +827,5 @@ BOOST_AUTO_TEST_CASE(help_version_and_clean_stop) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_cli_test

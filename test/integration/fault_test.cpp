@@ -17,6 +17,9 @@
 #include <random>
 #include <set>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_fault_test {
+
 using namespace cfmail_test;
 using namespace std::chrono_literals;
 
@@ -229,3 +232,5 @@ BOOST_AUTO_TEST_CASE(soak_nothing_lost_nothing_twice) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_fault_test

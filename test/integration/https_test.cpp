@@ -1,6 +1,5 @@
 // The HTTPS transports against servers this test starts on 127.0.0.1, with certificates made
 // at test time.
-#define BOOST_TEST_MODULE cfmail integration tests
 #include "fast_retries.hpp"
 #include "test_server.hpp"
 #include "trusting.hpp"
@@ -27,6 +26,9 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_https_test {
 
 using namespace cfmail_test;
 using namespace std::chrono_literals;
@@ -713,3 +715,5 @@ BOOST_AUTO_TEST_CASE(threads_through_a_strand) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_https_test

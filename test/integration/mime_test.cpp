@@ -12,6 +12,9 @@
 
 #include <random>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_mime_test {
+
 using namespace cfmail_test;
 namespace json = boost::json;
 using cfmail::mailbox;
@@ -405,3 +408,5 @@ BOOST_AUTO_TEST_CASE(sent_messages_are_stored_byte_identical) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_mime_test

@@ -14,6 +14,9 @@
 #include <chrono>
 #include <set>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_operations_e2e_test {
+
 using namespace cfmail_test;
 using namespace std::chrono_literals;
 
@@ -156,3 +159,5 @@ BOOST_AUTO_TEST_CASE(any_client_over_the_pool_keeps_its_concurrency) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_operations_e2e_test

@@ -22,6 +22,9 @@
 #include <thread>
 #include <vector>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_proxy_test {
+
 using namespace cfmail_test;
 using namespace std::chrono_literals;
 
@@ -518,3 +521,5 @@ BOOST_AUTO_TEST_CASE(cfmail_send_uses_the_environment_and_its_options) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_proxy_test

@@ -58,6 +58,9 @@ extern "C" int getaddrinfo(const char* node, const char* service, const struct a
     return next(node, service, hints, res);
 }
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace integration_wire_edge_test {
+
 namespace {
 
 namespace asio = boost::asio;
@@ -684,3 +687,5 @@ BOOST_AUTO_TEST_CASE(cancelling_an_in_flight_pooled_send) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_wire_edge_test

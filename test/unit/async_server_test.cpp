@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_async_server_test {
+
 namespace asio = boost::asio;
 using namespace cfmail;
 using namespace std::chrono_literals;
@@ -512,3 +515,5 @@ BOOST_AUTO_TEST_CASE(a_throwing_observer_changes_nothing) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_async_server_test

@@ -19,6 +19,9 @@
 #include <functional>
 #include <string>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_client_test {
+
 namespace asio = boost::asio;
 using namespace cfmail;
 using namespace std::chrono_literals;
@@ -524,3 +527,5 @@ BOOST_AUTO_TEST_CASE(exhausted_script_fails_cleanly) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_client_test

@@ -21,6 +21,9 @@
 #include <utility>
 #include <vector>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_emulator_test {
+
 using namespace cfmail_emulator;
 
 namespace {
@@ -1274,3 +1277,5 @@ BOOST_AUTO_TEST_CASE(a_bad_suppressions_file_changes_nothing) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_emulator_test

@@ -7,6 +7,9 @@
 
 #include <string>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_envelope_test {
+
 using cfmail::api_message;
 using cfmail::parse_envelope;
 using cfmail::send_raw_result;
@@ -143,3 +146,5 @@ BOOST_AUTO_TEST_CASE(deep_nesting_does_not_crash) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_envelope_test

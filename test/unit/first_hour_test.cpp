@@ -15,6 +15,9 @@
 
 #include <cstdlib>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_first_hour_test {
+
 namespace asio = boost::asio;
 using namespace cfmail;
 using namespace std::chrono_literals;
@@ -389,3 +392,5 @@ BOOST_AUTO_TEST_CASE(the_wrapper_forwards_exchanges) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_first_hour_test

@@ -9,6 +9,9 @@
 
 #include <regex>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_mime_test {
+
 using cfmail::mailbox;
 using cfmail::mime::message;
 using namespace std::chrono_literals;
@@ -430,3 +433,5 @@ BOOST_AUTO_TEST_CASE(long_address_lists_fold_at_78_columns) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_mime_test

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_operations_test {
+
 namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace cfmail;
@@ -563,3 +566,5 @@ BOOST_AUTO_TEST_CASE(coroutine_pages) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_operations_test

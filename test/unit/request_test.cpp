@@ -18,6 +18,9 @@
 #include <string_view>
 #include <vector>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_request_test {
+
 using namespace cfmail;
 using detail::next_action;
 
@@ -702,3 +705,5 @@ BOOST_AUTO_TEST_CASE(line_lengths_at_the_edges) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_request_test

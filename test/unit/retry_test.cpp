@@ -13,6 +13,9 @@
 #include <set>
 #include <string>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_retry_test {
+
 using namespace cfmail;
 using namespace std::chrono_literals;
 using detail::next_action;
@@ -596,3 +599,5 @@ BOOST_AUTO_TEST_CASE(diagnostics_describe_the_last_attempt) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_retry_test

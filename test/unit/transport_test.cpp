@@ -11,6 +11,9 @@
 #include <optional>
 #include <string>
 
+// The file's names in a namespace of their own: the build may compile test files together.
+namespace unit_transport_test {
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using namespace cfmail;
@@ -338,3 +341,5 @@ BOOST_AUTO_TEST_CASE(streamed_request_layouts_write_head_then_body) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_transport_test
