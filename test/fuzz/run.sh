@@ -13,17 +13,26 @@ cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCFMAIL_BUILD_FUZZERS=ON >/dev/null
 cmake --build "$build" -j "${CFMAIL_JOBS:-2}"
 
-for target in envelope response validation emulator results mime; do
-  work="$build/run-$target"
+targets=(envelope response validation emulator results mime)
+jobs=${CFMAIL_JOBS:-2}
+
+start() { # target: runs it in the background, its exit status into $work/status
+  local target=$1 work="$build/run-$1"
   rm -rf "$work"
   mkdir -p "$work/corpus"
   cp "$top/test/fuzz/corpus/$target"/* "$work/corpus/"
   echo "== fuzz $target for ${seconds}s"
   # -timeout: one slow input is a finding, not a stall of the whole run.
-  status=0
-  (cd "$work" && "$build/test/fuzz/cfmail-fuzz-$target" -max_total_time="$seconds" \
+  (status=0
+   cd "$work" && "$build/test/fuzz/cfmail-fuzz-$target" -max_total_time="$seconds" \
      -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 corpus \
-     >"$work/log" 2>&1) || status=$?
+     >"$work/log" 2>&1 || status=$?
+   echo "$status" >"$work/status") &
+}
+
+check() { # target: fails the run on a finding, or on a run that looked at nothing
+  local target=$1 work="$build/run-$1" status runs
+  status=$(cat "$work/status")
   grep -E 'ERROR|SUMMARY' "$work/log" || true
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
   if [ "$status" -ne 0 ] || ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* \
@@ -37,5 +46,13 @@ for target in envelope response validation emulator results mime; do
     exit 1
   fi
   echo "fuzz $target: $runs executions, no finding"
+}
+
+# As many targets at a time as there are jobs, each on a core of its own.
+for ((first = 0; first < ${#targets[@]}; first += jobs)); do
+  batch=("${targets[@]:first:jobs}")
+  for target in "${batch[@]}"; do start "$target"; done
+  wait
+  for target in "${batch[@]}"; do check "$target"; done
 done
 echo "fuzz: no findings"
