@@ -4,6 +4,10 @@
 # pkg-config, add_subdirectory, FetchContent, and a Meson subproject.
 # Usage: test/consumer/run.sh WORK_DIR
 set -euo pipefail
+# CFMAIL_CONSUMER_JOBS bounds each build's parallel jobs (the CTest test sets 1, so that it
+# leaves the other core to the test running beside it).
+build_jobs=()
+if [ -n "${CFMAIL_CONSUMER_JOBS:-}" ]; then build_jobs=(-j "$CFMAIL_CONSUMER_JOBS"); fi
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=${1:?usage: run.sh WORK_DIR}
 rm -rf "$work"
@@ -47,7 +51,7 @@ for mode in find_package add_subdirectory fetchcontent; do
   echo "== CMake consumer: $mode"
   cmake -S "$consumer" -B "$work/$mode" -G Ninja -DCFMAIL_CONSUMER_MODE=$mode \
     -DCFMAIL_SOURCE_DIR="$top" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-  cmake --build "$work/$mode" >/dev/null
+  cmake --build "$work/$mode" "${build_jobs[@]}" >/dev/null
   "$work/$mode/consumer"
   "$work/$mode/consumer_compiled"
 done
@@ -57,7 +61,7 @@ python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]
   "$top/test/conan/conanfile.py" "$top/test/conan/test_package/conanfile.py"
 cmake -S "$top/test/conan/test_package" -B "$work/conan-test-package" -G Ninja \
   -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$work/conan-test-package" >/dev/null
+cmake --build "$work/conan-test-package" "${build_jobs[@]}" >/dev/null
 "$work/conan-test-package/test_package"
 
 echo "== pkg-config consumer"
@@ -81,7 +85,7 @@ executable('consumer_compiled', 'main.cpp', dependencies: cfmail_compiled,
   cpp_args: ['-DCFMAIL_CONSUMER_HTTPS'])
 MESON
 meson setup "$work/meson-consumer/build" "$work/meson-consumer" >/dev/null
-meson compile -C "$work/meson-consumer/build" >/dev/null
+meson compile -C "$work/meson-consumer/build" "${build_jobs[@]}" >/dev/null
 "$work/meson-consumer/build/consumer"
 "$work/meson-consumer/build/consumer_compiled"
 echo "consumers: all built and ran"

@@ -7,14 +7,20 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${CFMAIL_BUILD_DIR:-$top/build}/fuzz
 seconds=${1:-15}
+jobs=${CFMAIL_JOBS:-2}
+if ! [[ "$jobs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "CFMAIL_JOBS must be a positive number, not '$jobs'" >&2
+  exit 2
+fi
 
 cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DCFMAIL_BUILD_TESTS=OFF -DCFMAIL_BUILD_EXAMPLES=OFF \
   -DCFMAIL_BUILD_FUZZERS=ON >/dev/null
-cmake --build "$build" -j "${CFMAIL_JOBS:-2}"
+cmake --build "$build" -j "$jobs"
 
 targets=(envelope response validation emulator results mime)
-jobs=${CFMAIL_JOBS:-2}
+# A failure or an interrupt must not leave a fuzzer running.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 start() { # target: runs it in the background, its exit status into $work/status
   local target=$1 work="$build/run-$1"

@@ -35,9 +35,6 @@
 #include <string_view>
 #include <thread>
 
-using namespace cfmail_test;
-using namespace std::chrono_literals;
-
 // A resolver that stalls for names under `.slow.test`, as a DNS server that does not answer
 // would; every other name resolves as usual. Defined in the test program, it stands in for
 // the C library's function, which asio calls from its resolver thread.
@@ -60,6 +57,9 @@ extern "C" int getaddrinfo(const char* node, const char* service, const struct a
 
 // The file's names in a namespace of their own: the build may compile test files together.
 namespace integration_wire_edge_test {
+
+using namespace cfmail_test;
+using namespace std::chrono_literals;
 
 namespace {
 
