@@ -32,8 +32,8 @@ cmake -S "$top" -B "$build/cmake" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC
 cmake --build "$build/cmake" -j "$jobs"
 echo "== reference (Doxygen; any undocumented public name fails)"
 cmake --build "$build/cmake" --target doc
-# Tests in parallel: the consumers test compiles (one file at a time) while the integration suite
-# mostly waits.
+# Tests in parallel: the consumers test compiles (two files at a time) while the integration
+# suite mostly waits.
 (cd "$build/cmake" && ctest -j "$jobs" --output-on-failure --no-tests=error --timeout 900)
 
 if [ "$quick" -eq 1 ]; then

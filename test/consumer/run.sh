@@ -4,8 +4,8 @@
 # pkg-config, add_subdirectory, FetchContent, and a Meson subproject.
 # Usage: test/consumer/run.sh WORK_DIR
 set -euo pipefail
-# CFMAIL_CONSUMER_JOBS bounds each build's parallel jobs (the CTest test sets 1, so that it
-# leaves the other core to the test running beside it).
+# CFMAIL_CONSUMER_JOBS bounds each build's parallel jobs (the CTest test sets 2 rather than
+# Ninja's default of cores + 2, since another test may run beside it).
 build_jobs=()
 if [ -n "${CFMAIL_CONSUMER_JOBS:-}" ]; then build_jobs=(-j "$CFMAIL_CONSUMER_JOBS"); fi
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
