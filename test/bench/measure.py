@@ -105,11 +105,21 @@ def sends(command, output):
     return json.loads(output.strip().splitlines()[-1])["n"]
 
 
+def run_measured(args, **options):
+    """subprocess.run for a measured run: a hang or a failure ends the bench with one line
+    that names the command, instead of a traceback."""
+    try:
+        return subprocess.run(args, check=True, timeout=RUN_TIMEOUT_S, **options)
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"did not finish within {RUN_TIMEOUT_S} s (a hang?): {' '.join(args)}")
+    except subprocess.CalledProcessError as failure:
+        raise SystemExit(f"exit status {failure.returncode}: {' '.join(args)}")
+
+
 def syscalls(command, env):
     with tempfile.NamedTemporaryFile("r") as report:
-        output = subprocess.run(["strace", "-f", "-c", "-o", report.name] + command, env=env,
-                                check=True, stdout=subprocess.PIPE, text=True,
-                                timeout=RUN_TIMEOUT_S).stdout
+        output = run_measured(["strace", "-f", "-c", "-o", report.name] + command, env=env,
+                              stdout=subprocess.PIPE, text=True).stdout
         text = report.read()
         # The summary's last line: "100.00  seconds  usecs/call  calls  [errors]  total".
         total = re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\s*$", text, re.M)
@@ -119,10 +129,9 @@ def syscalls(command, env):
 
 
 def allocations(command, env):
-    result = subprocess.run(["valgrind", "--tool=memcheck", "--leak-check=no",
-                             "--trace-children=no"] + command, env=env, check=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            timeout=RUN_TIMEOUT_S)
+    result = run_measured(["valgrind", "--tool=memcheck", "--leak-check=no",
+                           "--trace-children=no"] + command, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     found = re.search(r"total heap usage: ([\d,]+) allocs", result.stderr)
     if not found:
         raise SystemExit(f"valgrind printed no heap summary:\n{result.stderr[-2000:]}")
