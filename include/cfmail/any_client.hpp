@@ -54,7 +54,7 @@ public:
     }
 
     /// The executor of the transport underneath.
-    executor_type get_executor() const { return view_.functions.executor(view_.object); }
+    executor_type get_executor() const { return view_.functions.async->executor(view_.object); }
 
     /// One blocking exchange, when the transport underneath has them; otherwise fails with
     /// `asio::error::operation_not_supported` before writing anything.
@@ -73,8 +73,8 @@ public:
     auto async_round_trip(const http_request& req, http_response& resp, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
             [this](auto handler, const http_request* request, http_response* response) {
-                view_.functions.async_round_trip(view_.object, *request, *response,
-                                                 detail::round_trip_handler(std::move(handler)));
+                view_.functions.async->round_trip(view_.object, *request, *response,
+                                                  detail::round_trip_handler(std::move(handler)));
             },
             token, &req, &resp);
     }

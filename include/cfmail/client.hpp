@@ -105,8 +105,8 @@ public:
     template <class Request, class Op = operation_of<Request>>
     typename Op::result_type execute(const Request& req, boost::system::error_code& ec,
                                      diagnostics& diag) requires sync_transport<Transport> {
-        return detail::run_sync<Op>(*state_, detail::request_of(req), detail::deadline_of(req), ec,
-                                    diag);
+        return detail::run_sync<Op>(*state_, state_->blocking_exchange(), detail::request_of(req),
+                                    detail::deadline_of(req), ec, diag);
     }
 
     /// Runs any operation asynchronously. Completion signature
@@ -119,8 +119,9 @@ public:
     auto async_execute(const Request& req, CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken,
                                           void(std::exception_ptr, typename Op::result_type)>(
-            detail::async_operation<Op, true>(state_, detail::request_of(req),
-                                              detail::deadline_of(req), nullptr),
+            detail::async_operation<Op, true>(state_, *state_->async_exchange(),
+                                              detail::request_of(req), detail::deadline_of(req),
+                                              nullptr),
             token, state_->transport.get_executor());
     }
 
@@ -133,8 +134,9 @@ public:
     auto async_execute(const Request& req, diagnostics& diag, CompletionToken&& token = {}) {
         return boost::asio::async_compose<CompletionToken, void(boost::system::error_code,
                                                                 typename Op::result_type)>(
-            detail::async_operation<Op, false>(state_, detail::request_of(req),
-                                               detail::deadline_of(req), &diag),
+            detail::async_operation<Op, false>(state_, *state_->async_exchange(),
+                                               detail::request_of(req), detail::deadline_of(req),
+                                               &diag),
             token, state_->transport.get_executor());
     }
 

@@ -27,6 +27,7 @@
 #include <cfmail/impl/send_raw.ipp>
 #include <cfmail/impl/suppressions.ipp>
 #include <cfmail/impl/types.ipp>
+#include <cfmail/testing/impl/mock_transport.ipp>
 #include <cfmail/transport/impl/https.ipp>
 
 #include <cfmail/https_client.hpp>

@@ -32,13 +32,20 @@ concept cfmail_type = requires(const T* p) {
 } // namespace cfmail_adl
 
 #if BOOST_VERSION < 108200
-#include <boost/asio/awaitable.hpp>
+#include <boost/asio/detail/config.hpp>
 
 #if defined(BOOST_ASIO_HAS_CO_AWAIT)
 #include <exception>
 #include <utility>
 
 namespace boost::asio::detail {
+
+// Declared as boost/asio/awaitable.hpp declares them (in 1.80 and 1.81, the only versions this
+// is for), so that a file that never awaits does not parse Asio's coroutine machinery.
+template <typename>
+class awaitable_thread;
+template <typename, typename>
+class awaitable_async_op_handler;
 
 template <typename R, typename T, typename Executor>
 requires cfmail_adl::cfmail_type<T>

@@ -19,7 +19,6 @@
 #include <boost/asio/compose.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -69,50 +68,82 @@ private:
     void (*destroy_)(void*) = nullptr;
 };
 
+// The wait between two attempts of an asynchronous operation (an Asio steady timer), defined
+// beside the loop that uses it: with CFMAIL_SEPARATE_COMPILATION a file that sends never parses
+// Asio's timers.
+class retry_timer;
+
 // What one operation needs besides its request: the machine, its buffers, a timer, the result.
 struct operation_slot {
-    explicit operation_slot(const client_config& config)
-        : machine(config) {}
+    CFMAIL_DECL explicit operation_slot(const client_config& config);
+    operation_slot(const operation_slot&) = delete;
+    operation_slot& operator=(const operation_slot&) = delete;
+    CFMAIL_DECL ~operation_slot();
 
     exchange_machine machine;
-    diagnostics own_diag; // for the overloads that report through an exception
-    std::optional<boost::asio::steady_timer> timer;
+    diagnostics own_diag;               // for the overloads that report through an exception
+    std::unique_ptr<retry_timer> timer; // made by the first asynchronous wait
     result_box result;
     bool busy = false;
 };
 
 using round_trip_handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
+// A transport's blocking exchange, called through a pointer.
+using blocking_round_trip = void (*)(void* transport, const http_request&, http_response&,
+                                     boost::system::error_code&);
+
+// A transport's asynchronous side, called through pointers.
+struct async_transport_functions {
+    void (*round_trip)(void* transport, const http_request&, http_response&,
+                       round_trip_handler) = nullptr;
+    boost::asio::any_io_executor (*executor)(void* transport) = nullptr;
+};
+
 // A transport seen through function pointers (null where it lacks the capability).
 struct transport_functions {
-    void (*round_trip)(void* transport, const http_request&, http_response&,
-                       boost::system::error_code&) = nullptr;
-    void (*async_round_trip)(void* transport, const http_request&, http_response&,
-                             round_trip_handler) = nullptr;
-    boost::asio::any_io_executor (*executor)(void* transport) = nullptr;
+    blocking_round_trip round_trip = nullptr;
+    const async_transport_functions* async = nullptr;
     void (*close)(void* transport) = nullptr;
 };
 
+// The pointers to a transport's exchanges are taken by the members that use them, not when a
+// client is built: a program that only blocks never compiles its transport's asynchronous
+// exchange (nor Asio's type-erased handler around it), and one that only awaits never compiles
+// the blocking one.
+template <sync_transport Transport>
+void blocking_round_trip_of(void* t, const http_request& req, http_response& resp,
+                            boost::system::error_code& ec) {
+    static_cast<Transport*>(t)->round_trip(req, resp, ec);
+}
+
+template <async_transport Transport>
+inline constexpr async_transport_functions async_functions_of = {
+    [](void* t, const http_request& req, http_response& resp, round_trip_handler handler) {
+        static_cast<Transport*>(t)->async_round_trip(req, resp, std::move(handler));
+    },
+    [](void* t) -> boost::asio::any_io_executor {
+        return static_cast<Transport*>(t)->get_executor();
+    },
+};
+
+template <class Transport>
+void (*close_of())(void*) {
+    if constexpr (requires(Transport & t) { t.close(); })
+        return [](void* t) { static_cast<Transport*>(t)->close(); };
+    else
+        return nullptr;
+}
+
+// Every capability at once, for a type-erased transport (built once per transport type).
 template <class Transport>
 transport_functions functions_of() {
     transport_functions f;
-    if constexpr (sync_transport<Transport>) {
-        f.round_trip = [](void* t, const http_request& req, http_response& resp,
-                          boost::system::error_code& ec) {
-            static_cast<Transport*>(t)->round_trip(req, resp, ec);
-        };
-    }
-    if constexpr (async_transport<Transport>) {
-        f.async_round_trip = [](void* t, const http_request& req, http_response& resp,
-                                round_trip_handler handler) {
-            static_cast<Transport*>(t)->async_round_trip(req, resp, std::move(handler));
-        };
-        f.executor = [](void* t) -> boost::asio::any_io_executor {
-            return static_cast<Transport*>(t)->get_executor();
-        };
-    }
-    if constexpr (requires(Transport & t) { t.close(); })
-        f.close = [](void* t) { static_cast<Transport*>(t)->close(); };
+    if constexpr (sync_transport<Transport>)
+        f.round_trip = &blocking_round_trip_of<Transport>;
+    if constexpr (async_transport<Transport>)
+        f.async = &async_functions_of<Transport>;
+    f.close = close_of<Transport>();
     return f;
 }
 
@@ -152,7 +183,7 @@ public:
     client_config config;
     std::atomic<bool> closing{false};
     void* transport_object = nullptr;
-    transport_functions transport_fns;
+    void (*close_transport)(void* transport) = nullptr;
 
 private:
     bool concurrent_;
@@ -172,11 +203,27 @@ struct client_state : client_core {
         if constexpr (erased_transport<Transport>) {
             const erased_transport_view view = transport.erased_view();
             transport_object = view.object;
-            transport_fns = view.functions;
+            close_transport = view.functions.close;
         } else {
             transport_object = &transport;
-            transport_fns = functions_of<Transport>();
+            close_transport = close_of<Transport>();
         }
+    }
+
+    // The blocking exchange; null for an erased transport that has none.
+    blocking_round_trip blocking_exchange() const requires sync_transport<Transport> {
+        if constexpr (erased_transport<Transport>)
+            return transport.erased_view().functions.round_trip;
+        else
+            return &blocking_round_trip_of<Transport>;
+    }
+
+    // The asynchronous exchange and executor.
+    const async_transport_functions* async_exchange() const requires async_transport<Transport> {
+        if constexpr (erased_transport<Transport>)
+            return transport.erased_view().functions.async;
+        else
+            return &async_functions_of<Transport>;
     }
 
     static bool concurrent(const Transport& t) {
@@ -196,21 +243,24 @@ struct client_state : client_core {
 };
 
 // Runs `call` to the end on the blocking transport; returns its error.
-CFMAIL_DECL boost::system::error_code run_blocking(client_core& core, operation_slot& slot,
-                                                   const operation_call& call, diagnostics& diag);
+CFMAIL_DECL boost::system::error_code run_blocking(client_core& core, blocking_round_trip exchange,
+                                                   operation_slot& slot, const operation_call& call,
+                                                   diagnostics& diag);
 
 // Runs `call` to the end on the asynchronous transport; completes `handler` with its error,
 // never inline. `core` stays alive through `keep_alive` until then.
-CFMAIL_DECL void run_async(std::shared_ptr<client_core> keep_alive, operation_slot& slot,
+CFMAIL_DECL void run_async(std::shared_ptr<client_core> keep_alive,
+                           const async_transport_functions& exchange, operation_slot& slot,
                            const operation_call& call, diagnostics& diag,
                            round_trip_handler handler);
 
 // The blocking flavour of any operation.
 template <operation_descriptor Op>
-typename Op::result_type run_sync(client_core& core, const typename Op::request_type& req,
+typename Op::result_type run_sync(client_core& core, blocking_round_trip exchange,
+                                  const typename Op::request_type& req,
                                   std::optional<std::chrono::milliseconds> deadline,
                                   boost::system::error_code& ec, diagnostics& diag) {
-    if (!core.transport_fns.round_trip) { // an erased transport that is asynchronous only
+    if (!exchange) { // an erased transport that is asynchronous only
         diag.clear();
         diag.detail = "the transport has no blocking exchange; use the asynchronous members";
         ec = boost::asio::error::operation_not_supported;
@@ -229,7 +279,7 @@ typename Op::result_type run_sync(client_core& core, const typename Op::request_
     } guard{core, slot};
 
     auto& result = slot->result.get<typename Op::result_type>();
-    ec = run_blocking(core, *slot, {&vtable_for<Op>, &req, &result, deadline}, diag);
+    ec = run_blocking(core, exchange, *slot, {&vtable_for<Op>, &req, &result, deadline}, diag);
     if (ec)
         return {};
     return std::move(result);
@@ -244,9 +294,11 @@ class async_operation {
 public:
     using result_type = typename Op::result_type;
 
-    async_operation(std::shared_ptr<client_core> core, const typename Op::request_type& req,
+    async_operation(std::shared_ptr<client_core> core, const async_transport_functions& exchange,
+                    const typename Op::request_type& req,
                     std::optional<std::chrono::milliseconds> deadline, diagnostics* diag)
         : core_(std::move(core))
+        , exchange_(&exchange)
         , req_(&req)
         , deadline_(deadline)
         , diag_(diag) {}
@@ -275,7 +327,8 @@ public:
         auto core = core_;
         operation_slot& slot = *slot_;
         diagnostics& diag = *diag_;
-        run_async(std::move(core), slot, call, diag, std::move(self));
+        const async_transport_functions& exchange = *exchange_;
+        run_async(std::move(core), exchange, slot, call, diag, std::move(self));
     }
 
     template <class Self>
@@ -290,7 +343,7 @@ private:
     template <class Self>
     void post_completion(Self& self) {
         phase_ = phase::completing_posted;
-        boost::asio::post(core_->transport_fns.executor(core_->transport_object), std::move(self));
+        boost::asio::post(exchange_->executor(core_->transport_object), std::move(self));
     }
 
     template <class Self>
@@ -315,6 +368,7 @@ private:
     }
 
     std::shared_ptr<client_core> core_; // outlives the client if need be
+    const async_transport_functions* exchange_;
     const typename Op::request_type* req_;
     std::optional<std::chrono::milliseconds> deadline_;
     diagnostics* diag_;

@@ -6,10 +6,21 @@
 #include <cfmail/detail/saturate.hpp>
 
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <thread>
 
 namespace cfmail::detail {
+
+class retry_timer : public boost::asio::steady_timer {
+public:
+    using boost::asio::steady_timer::steady_timer;
+};
+
+CFMAIL_DECL operation_slot::operation_slot(const client_config& config)
+    : machine(config) {}
+
+CFMAIL_DECL operation_slot::~operation_slot() = default;
 
 CFMAIL_DECL client_core::client_core(cfmail::credentials creds, client_options opts,
                                      bool concurrent, bool stream_body)
@@ -65,20 +76,20 @@ CFMAIL_DECL void client_core::shut_down() {
         for (auto& slot : lent_)
             stop(*slot);
     }
-    if (transport_fns.close)
-        transport_fns.close(transport_object);
+    if (close_transport)
+        close_transport(transport_object);
 }
 
-CFMAIL_DECL boost::system::error_code run_blocking(client_core& core, operation_slot& slot,
-                                                   const operation_call& call, diagnostics& diag) {
+CFMAIL_DECL boost::system::error_code run_blocking(client_core& core, blocking_round_trip exchange,
+                                                   operation_slot& slot, const operation_call& call,
+                                                   diagnostics& diag) {
     auto& machine = slot.machine;
     next_action action = machine.start(call, diag);
     while (action.what != next_action::kind::done) {
         if (action.what == next_action::kind::round_trip) {
             boost::system::error_code io_ec;
             machine.response().clear();
-            core.transport_fns.round_trip(core.transport_object, machine.request(),
-                                          machine.response(), io_ec);
+            exchange(core.transport_object, machine.request(), machine.response(), io_ec);
             action = machine.resume(io_ec);
         } else {
             std::this_thread::sleep_for(action.delay);
@@ -91,9 +102,10 @@ CFMAIL_DECL boost::system::error_code run_blocking(client_core& core, operation_
 // The asynchronous loop: the same steps as run_blocking, inside async_compose.
 class async_run_op {
 public:
-    async_run_op(std::shared_ptr<client_core> core, operation_slot& slot,
-                 const operation_call& call, diagnostics& diag)
+    async_run_op(std::shared_ptr<client_core> core, const async_transport_functions& exchange,
+                 operation_slot& slot, const operation_call& call, diagnostics& diag)
         : core_(std::move(core))
+        , exchange_(&exchange)
         , slot_(&slot)
         , call_(call)
         , diag_(&diag) {}
@@ -129,7 +141,7 @@ public:
 
 private:
     boost::asio::any_io_executor executor() const {
-        return core_->transport_fns.executor(core_->transport_object);
+        return exchange_->executor(core_->transport_object);
     }
 
     template <class Self>
@@ -138,12 +150,12 @@ private:
         if (action.what == next_action::kind::round_trip) {
             machine.response().clear();
             // Read before `self`, which holds this object, moves into the handler.
-            auto* const round_trip = core_->transport_fns.async_round_trip;
+            auto* const round_trip = exchange_->round_trip;
             void* const transport = core_->transport_object;
             round_trip(transport, machine.request(), machine.response(), std::move(self));
         } else {
             if (!slot_->timer)
-                slot_->timer.emplace(executor());
+                slot_->timer = std::make_unique<retry_timer>(executor());
             // expires_after would convert a "never" delay to nanoseconds and wrap.
             slot_->timer->expires_at(
                 saturating_add(std::chrono::steady_clock::now(), action.delay));
@@ -152,6 +164,7 @@ private:
     }
 
     std::shared_ptr<client_core> core_;
+    const async_transport_functions* exchange_;
     operation_slot* slot_;
     operation_call call_;
     diagnostics* diag_;
@@ -159,12 +172,13 @@ private:
     bool started_ = false;
 };
 
-CFMAIL_DECL void run_async(std::shared_ptr<client_core> keep_alive, operation_slot& slot,
+CFMAIL_DECL void run_async(std::shared_ptr<client_core> keep_alive,
+                           const async_transport_functions& exchange, operation_slot& slot,
                            const operation_call& call, diagnostics& diag,
                            round_trip_handler handler) {
-    auto ex = keep_alive->transport_fns.executor(keep_alive->transport_object);
+    auto ex = exchange.executor(keep_alive->transport_object);
     boost::asio::async_compose<round_trip_handler, void(boost::system::error_code)>(
-        async_run_op(std::move(keep_alive), slot, call, diag), handler, ex);
+        async_run_op(std::move(keep_alive), exchange, slot, call, diag), handler, ex);
 }
 
 } // namespace cfmail::detail

@@ -6,30 +6,24 @@
 /// A scripted transport for testing code that sends email, without a network or a test
 /// framework.
 
+#include <cfmail/config.hpp>
 #include <cfmail/envelope.hpp>
 #include <cfmail/http_message.hpp>
 #include <cfmail/types.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -71,23 +65,16 @@ public:
     using executor_type = boost::asio::any_io_executor;
 
     /// A mock for blocking use only (async_round_trip needs an executor).
-    mock_transport()
-        : state_(std::make_shared<state>()) {}
+    CFMAIL_DECL mock_transport();
 
     /// A mock whose asynchronous exchanges complete on `ex`.
-    explicit mock_transport(executor_type ex)
-        : state_(std::make_shared<state>()) {
-        state_->executor = std::move(ex);
-    }
+    CFMAIL_DECL explicit mock_transport(executor_type ex);
 
     /// The executor given at construction.
-    executor_type get_executor() const noexcept { return state_->executor; }
+    CFMAIL_DECL executor_type get_executor() const noexcept;
 
     /// Appends a scripted exchange.
-    mock_transport& push(scripted_exchange exchange) {
-        state_->script.push_back(std::move(exchange));
-        return *this;
-    }
+    CFMAIL_DECL mock_transport& push(scripted_exchange exchange);
 
     /// Appends an answer with `status`, `body` and `headers`.
     mock_transport& respond(unsigned status, std::string body,
@@ -137,13 +124,13 @@ public:
 
     /// Ends a stalled exchange, if one waits, with `operation_aborted`, as closing a network
     /// transport would. A client closes its transport when it is destroyed mid-send.
-    void close() { abort_stalled(*state_); }
+    CFMAIL_DECL void close();
 
     /// Every request received so far, in order.
-    const std::vector<http_request>& requests() const noexcept { return state_->requests; }
+    CFMAIL_DECL const std::vector<http_request>& requests() const noexcept;
 
     /// Scripted exchanges not played yet.
-    std::size_t pending() const noexcept { return state_->script.size(); }
+    CFMAIL_DECL std::size_t pending() const noexcept;
 
     /// A success envelope around `result` (any type `boost::json::value_from` accepts, every
     /// result type of cfmail included) and `info`, as the API sends it.
@@ -174,112 +161,39 @@ public:
     }
 
     /// Plays the next scripted exchange (sync_transport).
-    void round_trip(const http_request& req, http_response& resp, boost::system::error_code& ec) {
-        ec = play(req, resp);
-        if (ec == stalled) {
-            if (req.deadline != std::chrono::steady_clock::time_point::max())
-                std::this_thread::sleep_until(req.deadline);
-            resp.request_written = true;
-            ec = boost::asio::error::timed_out;
-        }
-    }
+    CFMAIL_DECL void round_trip(const http_request& req, http_response& resp,
+                                boost::system::error_code& ec);
 
     /// Plays the next scripted exchange and completes through `asio::post` (async_transport).
     template <class CompletionToken>
     auto async_round_trip(const http_request& req, http_response& resp, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [](auto handler, std::shared_ptr<state> st, const http_request* request,
+            [](auto handler, const std::shared_ptr<state>& st, const http_request* request,
                http_response* response) {
-                auto ec = play_on(*st, *request, *response);
-                if (ec != stalled) {
-                    auto ex = st->executor;
-                    boost::asio::post(ex, boost::asio::append(std::move(handler), ec));
-                    return;
-                }
-                response->request_written = true;
-                auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                st->stalled_handler.emplace(std::move(handler));
-                if (request->deadline != std::chrono::steady_clock::time_point::max()) {
-                    if (!st->deadline_timer)
-                        st->deadline_timer.emplace(st->executor);
-                    st->deadline_timer->expires_at(request->deadline);
-                    std::weak_ptr<state> weak = st;
-                    st->deadline_timer->async_wait([weak](boost::system::error_code wait_ec) {
-                        if (auto s = weak.lock(); s && !wait_ec)
-                            abort_stalled(*s, boost::asio::error::timed_out);
-                    });
-                }
-                if (slot.is_connected()) {
-                    std::weak_ptr<state> weak = st;
-                    slot.assign([weak](boost::asio::cancellation_type) {
-                        if (auto s = weak.lock())
-                            abort_stalled(*s);
-                    });
-                }
+                start_async(st, *request, *response, exchange_handler(std::move(handler)));
             },
             token, state_, &req, &resp);
     }
 
 private:
-    struct state {
-        executor_type executor;
-        std::deque<scripted_exchange> script;
-        std::vector<http_request> requests;
-        std::optional<boost::asio::any_completion_handler<void(boost::system::error_code)>>
-            stalled_handler;
-        std::optional<boost::asio::steady_timer> deadline_timer; // ends a stall at its deadline
-    };
+    struct state; // the script, the record, and a stalled exchange's handler and timer
+    using exchange_handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
-    static void
-    abort_stalled(state& st, boost::system::error_code ec = boost::asio::error::operation_aborted) {
-        if (!st.stalled_handler)
-            return;
-        if (st.deadline_timer)
-            st.deadline_timer->cancel();
-        auto handler = std::move(*st.stalled_handler);
-        st.stalled_handler.reset();
-        boost::asio::post(st.executor, boost::asio::append(std::move(handler), ec));
-    }
-
-    // Marks a stalled exchange internally; never reaches a caller.
-    static inline const boost::system::error_code stalled{boost::asio::error::would_block};
-
-    boost::system::error_code play(const http_request& req, http_response& resp) {
-        return play_on(*state_, req, resp);
-    }
-
-    static boost::system::error_code play_on(state& st, const http_request& req,
-                                             http_response& resp) {
-        // Recorded with the whole body in `body`: the streamed part refers to the caller's
-        // message, which may be gone when the test looks.
-        http_request& recorded = st.requests.emplace_back(req);
-        if (!recorded.body.contiguous())
-            recorded.body = req.body.to_string();
-        resp.clear();
-        if (st.script.empty())
-            return boost::asio::error::no_data;
-        scripted_exchange exchange = std::move(st.script.front());
-        st.script.pop_front();
-        if (exchange.stall)
-            return stalled;
-        if (exchange.error) {
-            resp.request_written = exchange.request_written;
-            resp.proxy_status = exchange.proxy_status;
-            return exchange.error;
-        }
-        resp.request_written = true;
-        resp.status = exchange.status;
-        resp.headers = std::move(exchange.headers);
-        resp.body = std::move(exchange.body);
-        // The mock counts bodies only: it has no wire format.
-        resp.bytes_written = req.body_size();
-        resp.bytes_read = resp.body.size();
-        return {};
-    }
+    // Plays the next exchange and posts its completion, or holds it while it stalls. Compiled
+    // with the rest of cfmail: a test file never parses Asio's timers for the mock.
+    CFMAIL_DECL static void start_async(const std::shared_ptr<state>& st, const http_request& req,
+                                        http_response& resp, exchange_handler handler);
+    CFMAIL_DECL static boost::system::error_code play(state& st, const http_request& req,
+                                                      http_response& resp);
+    CFMAIL_DECL static void abort_stalled(state& st, boost::system::error_code ec);
 
     std::shared_ptr<state> state_;
 };
 
 } // namespace cfmail::testing
+
+#ifdef CFMAIL_HEADER_ONLY
+#include <cfmail/testing/impl/mock_transport.ipp>
+#endif
 
 #endif
