@@ -19,9 +19,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
-#include <ostream>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -76,17 +75,7 @@ struct next_action {
 };
 
 // Names the action, for test reports and debugging.
-inline std::ostream& operator<<(std::ostream& os, next_action::kind k) {
-    switch (k) {
-    case next_action::kind::round_trip:
-        return os << "round_trip";
-    case next_action::kind::wait:
-        return os << "wait";
-    case next_action::kind::done:
-        return os << "done";
-    }
-    return os << "unknown";
-}
+CFMAIL_DECL std::ostream& operator<<(std::ostream& os, next_action::kind k);
 
 // A descriptor seen through function pointers, so that the machine is compiled once.
 struct operation_vtable {
@@ -141,9 +130,8 @@ CFMAIL_DECL boost::system::error_code build_http_request(const operation_call& c
 // used repeatedly does not reallocate them.
 class exchange_machine {
 public:
-    explicit exchange_machine(const client_config& cfg)
-        : cfg_(&cfg)
-        , rng_(std::random_device{}()) {}
+    // Seeds the jitter from std::random_device.
+    CFMAIL_DECL explicit exchange_machine(const client_config& cfg);
 
     // Begins an operation. What `call` points to, and `diag`, must outlive it.
     CFMAIL_DECL next_action start(const operation_call& call, diagnostics& diag);
@@ -158,7 +146,7 @@ public:
     http_response& response() noexcept { return response_; }
 
     // For tests: makes jitter deterministic.
-    void seed(std::uint32_t value) { rng_.seed(value); }
+    void seed(std::uint32_t value) noexcept { jitter_seed_ = value; }
 
 private:
     enum class state { idle, awaiting_response, awaiting_wait };
@@ -178,7 +166,9 @@ private:
     next_action on_answer();
 
     const client_config* cfg_;
-    std::minstd_rand rng_;
+    // The state of the std::minstd_rand that draws the jitter, kept as the seed that restores
+    // it, so that this header need not include <random>.
+    std::uint_fast32_t jitter_seed_;
     state state_ = state::idle;
     operation_call call_{};
     diagnostics* diag_ = nullptr;

@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <ostream>
+#include <random>
 
 namespace cfmail::detail {
 
@@ -234,8 +236,38 @@ CFMAIL_DECL bool exchange_machine::retries_left() const noexcept {
     return retries_ < cfg_->options.retry.max_retries;
 }
 
+CFMAIL_DECL exchange_machine::exchange_machine(const client_config& cfg)
+    : cfg_(&cfg)
+    , jitter_seed_(std::random_device{}()) {}
+
+CFMAIL_DECL std::ostream& operator<<(std::ostream& os, next_action::kind k) {
+    switch (k) {
+    case next_action::kind::round_trip:
+        return os << "round_trip";
+    case next_action::kind::wait:
+        return os << "wait";
+    case next_action::kind::done:
+        return os << "done";
+    }
+    return os << "unknown";
+}
+
+// A std::minstd_rand that remembers the last value it gave, which is its state: seeding a new
+// engine with it continues the same sequence.
+struct jitter_engine {
+    using result_type = std::minstd_rand::result_type;
+    static constexpr result_type min() { return std::minstd_rand::min(); }
+    static constexpr result_type max() { return std::minstd_rand::max(); }
+    result_type operator()() { return last = engine(); }
+
+    std::minstd_rand engine;
+    result_type last = 0;
+};
+
 CFMAIL_DECL std::chrono::milliseconds exchange_machine::next_backoff() {
-    const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    jitter_engine rng{std::minstd_rand(jitter_seed_)};
+    const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    jitter_seed_ = rng.last;
     return backoff_delay(cfg_->options.retry, retries_, unit);
 }
 
