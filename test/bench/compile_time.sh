@@ -2,7 +2,8 @@
 # Compile time of one translation unit that sends a message (blocking, a coroutine that
 # co_awaits cfmail::client, and a test through the mock transport): cfmail header-only, cfmail
 # with CFMAIL_SEPARATE_COMPILATION (the per-file cost; src.hpp is compiled once per program),
-# and a minimal hand-written Beast HTTPS client as the yardstick. Prints seconds, ratios and the
+# and a minimal hand-written Beast HTTPS client as the yardstick. Also the floor of any
+# coroutine file: Asio co_spawning a coroutine that does nothing. Prints seconds, ratios and the
 # targets of doc/packaging.md ("Compile times"). RUNS (default 3) sets how many times each unit
 # is compiled; the best time counts.
 set -euo pipefail
@@ -30,6 +31,7 @@ header_only=$(best "$dir/send_one.cpp")
 separate=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/send_one.cpp")
 co_header_only=$(best "$dir/co_await_send.cpp")
 co_separate=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/co_await_send.cpp")
+coroutine_floor=$(best "$dir/asio_coroutine_floor.cpp")
 mock_header_only=$(best "$dir/mock_send.cpp")
 mock_separate=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/mock_send.cpp")
 src_once=$(best -DCFMAIL_SEPARATE_COMPILATION "$dir/cfmail_src.cpp")
@@ -55,6 +57,7 @@ row "blocking send, header-only" "$header_only" "x 1.1"
 row "blocking send, CFMAIL_SEPARATE_COMPILATION" "$separate" "s 3"
 row "co_await client.async_send, header-only" "$co_header_only" "x 1.1"
 row "co_await client.async_send, CFMAIL_SEPARATE_COMPILATION" "$co_separate" "s 3"
+row "  floor: Asio co_spawns an empty coroutine (no cfmail)" "$coroutine_floor" -
 row "send through the mock, header-only" "$mock_header_only" "s 3"
 row "send through the mock, CFMAIL_SEPARATE_COMPILATION" "$mock_separate" "s 3"
 row "cfmail/src.hpp (once per program)" "$src_once" "x 1.5"
