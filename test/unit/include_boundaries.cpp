@@ -7,6 +7,7 @@
 #define CFMAIL_SEPARATE_COMPILATION
 #endif
 #include <cfmail.hpp>
+#include <cfmail/any_client.hpp>
 #include <cfmail/https_client.hpp>
 #include <cfmail/testing/mock_transport.hpp>
 
@@ -29,3 +30,5 @@ static_assert(cfmail::sync_transport<cfmail::testing::mock_transport>);
 static_assert(cfmail::async_transport<cfmail::testing::mock_transport>);
 static_assert(cfmail::sync_transport<cfmail::blocking_https_transport>);
 static_assert(cfmail::concurrent_transport<cfmail::pooled_https_transport>);
+static_assert(cfmail::sync_transport<cfmail::any_transport>);
+static_assert(cfmail::async_transport<cfmail::any_transport>);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <limits>
+#include <random>
 #include <set>
 #include <string>
 
@@ -489,6 +490,26 @@ BOOST_AUTO_TEST_CASE(retry_delays_as_users_see_them_with_jitter) {
         seen.insert(s.fail(boost::asio::error::connection_refused, false).delay.count());
     }
     BOOST_TEST(seen.size() > 10u);
+}
+
+BOOST_AUTO_TEST_CASE(jitter_follows_std_minstd_rand_seed_for_seed) {
+    // The machine keeps its engine as a seed between draws; the draws must still be those of
+    // one std::minstd_rand, so that a seeded test sees the delays it always saw.
+    retry_policy policy;
+    policy.max_retries = 6;
+    for (std::uint32_t seed : {0u, 1u, 42u, 2147483647u, 4294967295u}) {
+        stepper s(policy);
+        s.algo.seed(seed);
+        std::minstd_rand reference(seed);
+        for (unsigned retry = 0; retry < policy.max_retries; ++retry) {
+            const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(reference);
+            const auto a = s.fail(boost::asio::error::connection_refused, false);
+            BOOST_TEST_REQUIRE((a.what == kind::wait));
+            BOOST_TEST(a.delay == detail::backoff_delay(policy, retry, unit),
+                       "seed " << seed << ", retry " << retry);
+            s.waited();
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_retried_500_honours_retry_after_within_the_cap) {

@@ -201,9 +201,9 @@ struct client_state : client_core {
         : client_core(std::move(creds), std::move(opts), concurrent(t), streams_body(t))
         , transport(std::forward<T>(t)) {
         if constexpr (erased_transport<Transport>) {
-            const erased_transport_view view = transport.erased_view();
-            transport_object = view.object;
-            close_transport = view.functions.close;
+            erased_ = transport.erased_view();
+            transport_object = erased_.object;
+            close_transport = erased_.functions.close;
         } else {
             transport_object = &transport;
             close_transport = close_of<Transport>();
@@ -213,7 +213,7 @@ struct client_state : client_core {
     // The blocking exchange; null for an erased transport that has none.
     blocking_round_trip blocking_exchange() const requires sync_transport<Transport> {
         if constexpr (erased_transport<Transport>)
-            return transport.erased_view().functions.round_trip;
+            return erased_.functions.round_trip;
         else
             return &blocking_round_trip_of<Transport>;
     }
@@ -221,7 +221,7 @@ struct client_state : client_core {
     // The asynchronous exchange and executor.
     const async_transport_functions* async_exchange() const requires async_transport<Transport> {
         if constexpr (erased_transport<Transport>)
-            return transport.erased_view().functions.async;
+            return erased_.functions.async;
         else
             return &async_functions_of<Transport>;
     }
@@ -240,6 +240,11 @@ struct client_state : client_core {
     }
 
     Transport transport;
+
+private:
+    // For an erased transport, the object and functions seen when the client was built: the
+    // exchanges always go to the object `transport_object` names.
+    erased_transport_view erased_;
 };
 
 // Runs `call` to the end on the blocking transport; returns its error.
