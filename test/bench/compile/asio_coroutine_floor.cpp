@@ -4,7 +4,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-boost::asio::awaitable<void> nothing() { co_return; }
+boost::asio::awaitable<void> nothing() {
+    co_return;
+}
 
 int main() {
     boost::asio::io_context ioc;
