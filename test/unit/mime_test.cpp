@@ -60,6 +60,27 @@ void check_invariants(const std::string& msg) {
     }
     BOOST_TEST(msg.size() >= 2);
     BOOST_TEST(msg.compare(msg.size() - 2, 2, "\r\n") == 0);
+    // RFC 5322 4.2: a continuation line of white space only is obsolete syntax.
+    const auto head = msg.substr(0, msg.find("\r\n\r\n") + 2);
+    for (std::size_t start = 0; start < head.size();) {
+        const auto end = head.find("\r\n", start);
+        const auto field_line = head.substr(start, end - start);
+        BOOST_TEST_REQUIRE(field_line.find_first_not_of(" \t") != std::string::npos,
+                           "a header line of white space only at " << start);
+        start = end + 2;
+    }
+}
+
+// The value of the first field `name` of `msg`, unfolded (RFC 5322 2.2.3).
+std::string unfolded_field(const std::string& msg, const std::string& name) {
+    const auto at = msg.find("\r\n" + name + ": ") + name.size() + 4;
+    auto value = msg.substr(at, msg.find("\r\n", at) - at);
+    for (auto next = msg.find("\r\n", at); msg.compare(next + 2, 1, " ") == 0;) {
+        const auto end = msg.find("\r\n", next + 2);
+        value += msg.substr(next + 2, end - next - 2);
+        next = end;
+    }
+    return value;
 }
 
 // The longest line of the header block.
@@ -159,14 +180,7 @@ BOOST_AUTO_TEST_CASE(custom_header_values_go_as_given) {
     auto field = [](const std::string& name, const std::string& value) {
         const auto msg = minimal().header(name, value).to_string();
         check_invariants(msg);
-        const auto at = msg.find("\r\n" + name + ": ") + name.size() + 4;
-        auto folded = msg.substr(at, msg.find("\r\n", at) - at);
-        for (auto next = msg.find("\r\n", at); msg.compare(next + 2, 1, " ") == 0;) {
-            const auto end = msg.find("\r\n", next + 2);
-            folded += msg.substr(next + 2, end - next - 2);
-            next = end;
-        }
-        return folded; // unfolded
+        return unfolded_field(msg, name);
     };
     BOOST_TEST(field("List-Unsubscribe", "<mailto:u@example.com?subject=x=?y>") ==
                "<mailto:u@example.com?subject=x=?y>");
@@ -180,6 +194,54 @@ BOOST_AUTO_TEST_CASE(custom_header_values_go_as_given) {
     BOOST_TEST(refusal(minimal().header("X-Word", std::string(991, 'v')))
                    .rfind("headers[0].value: a word too long", 0) == 0);
     BOOST_TEST(field("X-Campaign", "Grüße").rfind("=?UTF-8?", 0) == 0);
+}
+
+// A run of spaces cannot hold a fold (the continuation would be white space only), so it
+// goes with the word after it, or trailing with the last word, and is bounded like a word.
+BOOST_AUTO_TEST_CASE(runs_of_spaces_never_pass_998_octets) {
+    const std::string spaces(1000, ' ');
+    for (const std::string& name :
+         {std::string(899, 'x') + spaces, spaces + "b", "a" + spaces + spaces + "b",
+          "Doe," + std::string(950, ' ') + "x", std::string(450, '"') + std::string(200, ' '),
+          std::string(899, 'x') + " " + std::string(120, ' ') + "y"}) {
+        for (const char* field : {"From", "To", "Cc", "Reply-To"}) {
+            message m = minimal();
+            const mailbox box{"a@example.com", name};
+            const std::string f = field;
+            if (f == "From")
+                m.from(box);
+            else if (f == "To")
+                m.to({box});
+            else if (f == "Cc")
+                m.cc({box});
+            else
+                m.reply_to({box});
+            const auto msg = m.to_string();
+            check_invariants(msg);
+            BOOST_TEST(msg.find("\r\n" + f + ": ") != std::string::npos);
+        }
+    }
+    // Where the pieces fit, the name stays one quoted string and unfolds to itself.
+    const std::string quoted = std::string(850, 'x') + "," + std::string(100, ' ') + "y";
+    const auto from = minimal().from({"s@example.com", quoted}).to_string();
+    check_invariants(from);
+    BOOST_TEST(unfolded_field(from, "From") == "\"" + quoted + "\" <s@example.com>");
+
+    auto custom = [](const std::string& value) {
+        const auto msg = minimal().header("X-Run", value).to_string();
+        check_invariants(msg);
+        return unfolded_field(msg, "X-Run");
+    };
+    for (const std::string& value :
+         {"a" + std::string(900, ' ') + "b", std::string(77, 'x') + " \t",
+          std::string(77, 'x') + " \t y", std::string(60, 'x') + std::string(30, ' ') + "\t",
+          std::string(989, ' ') + "a"})
+        BOOST_TEST(custom(value) == value);
+    for (const std::string& value :
+         {"a" + spaces + "b", std::string(950, 'x') + std::string(100, ' '), spaces + "a",
+          "a " + std::string(990, '\t')})
+        BOOST_TEST(refusal(minimal().header("X-Run", value)).rfind("headers[0].value: a word", 0) ==
+                   0);
 }
 
 BOOST_AUTO_TEST_CASE(the_throwing_overload_carries_the_field) {

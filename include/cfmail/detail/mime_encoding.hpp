@@ -170,10 +170,38 @@ inline std::vector<std::string_view> words_of(std::string_view text) {
     return words;
 }
 
+// The pieces of `text` a fold may go between, so that joining them with one space each gives
+// `text` back. A fold replaces the first space after a word, and only when a word follows: the
+// rest of a run of spaces or tabs stays with the word after it, trailing ones with the last
+// word. So no continuation line holds only white space (obsolete syntax, RFC 5322 4.2), and a
+// long run of spaces makes a long piece, which callers bound like a long word.
+inline std::vector<std::string_view> fold_pieces(std::string_view text) {
+    auto is_wsp = [](char c) { return c == ' ' || c == '\t'; };
+    std::vector<std::string_view> pieces;
+    std::size_t start = 0;
+    for (std::size_t i = 1; i < text.size(); ++i) {
+        if (text[i] == ' ' && !is_wsp(text[i - 1]) &&
+            text.find_first_not_of(" \t", i) != std::string_view::npos) {
+            pieces.push_back(text.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    pieces.push_back(text.substr(start));
+    return pieces;
+}
+
+// The longest piece of `text` that fold_pieces never splits.
+inline std::size_t longest_fold_piece(std::string_view text) {
+    std::size_t longest = 0;
+    for (auto piece : fold_pieces(text))
+        longest = std::max(longest, piece.size());
+    return longest;
+}
+
 // Writes `text` as it is, folding only at its spaces.
 inline void write_words(header_writer& w, std::string_view text) {
-    for (auto word : words_of(text))
-        w.word(word);
+    for (auto piece : fold_pieces(text))
+        w.word(piece);
 }
 
 // The longest word a plain (unencoded) header text may hold: with a field name of at most
@@ -216,16 +244,6 @@ inline bool is_verbatim_value(std::string_view value) noexcept {
                        [](char c) { return (c >= 0x20 && c <= 0x7e) || c == '\t'; });
 }
 
-// The longest space-separated word of `value`.
-inline std::size_t longest_word(std::string_view value) noexcept {
-    std::size_t longest = 0, word = 0;
-    for (char c : value) {
-        word = c == ' ' ? 0 : word + 1;
-        longest = std::max(longest, word);
-    }
-    return longest;
-}
-
 // Writes a custom field's value (UTF-8 without CR, LF or NUL). Printable ASCII goes exactly as
 // given, split at its spaces so that it can fold (unfolding gives it back): a structured field
 // such as List-Unsubscribe must not be encoded. Other text goes as encoded words.
@@ -256,33 +274,24 @@ inline void write_phrase(header_writer& w, std::string_view name) {
             w.word(word);
         return;
     }
-    // Escapes count: a word of quotes doubles in length.
-    const bool quotable =
-        printable && name.find("=?") == std::string_view::npos &&
-        std::all_of(words.begin(), words.end(), [](std::string_view word) {
-            return word.size() + static_cast<std::size_t>(
-                                     std::count_if(word.begin(), word.end(),
-                                                   [](char c) { return c == '"' || c == '\\'; })) <=
-                   max_plain_word;
-        });
-    if (quotable) {
-        std::string quoted;
-        for (std::size_t i = 0; i < words.size(); ++i) {
-            quoted.clear();
-            if (i == 0)
-                quoted += '"';
-            for (char c : words[i]) {
-                if (c == '"' || c == '\\')
-                    quoted += '\\';
-                quoted += c;
-            }
-            if (i + 1 == words.size())
-                quoted += '"';
-            // A fold between words inside the quotes is folding white space, which readers
-            // unfold.
-            w.word(quoted);
+    // One quoted string when its pieces fit a line; escapes count (a word of quotes doubles in
+    // length), and so do the extra spaces a piece carries.
+    if (printable && name.find("=?") == std::string_view::npos) {
+        std::string quoted = "\"";
+        for (char c : name) {
+            if (c == '"' || c == '\\')
+                quoted += '\\';
+            quoted += c;
         }
-        return;
+        quoted += '"';
+        // A fold between words inside the quotes is folding white space, which readers unfold.
+        const auto pieces = fold_pieces(quoted);
+        if (std::all_of(pieces.begin(), pieces.end(),
+                        [](std::string_view piece) { return piece.size() <= max_plain_word; })) {
+            for (auto piece : pieces)
+                w.word(piece);
+            return;
+        }
     }
     // Extra spaces go into a run: the one after them, or the last one for trailing spaces.
     auto stays_plain = [&](std::size_t k) {

@@ -397,9 +397,11 @@ CFMAIL_DECL boost::system::error_code message::render(std::string& out, std::siz
                                     " is written by the builder; use its setter");
         if (auto ec = validate_text(field + ".value", h.value, true, why))
             return ec;
-        // "Name: " and the word on one line, within 998 octets.
-        if (is_verbatim_value(h.value) && h.name.size() + 2 + longest_word(h.value) > 998)
-            return invalid(why, field + ".value: a word too long for one line of 998 octets");
+        // "Name: " and the longest piece that cannot fold (a word with the spaces around it)
+        // on one line, within 998 octets.
+        if (is_verbatim_value(h.value) && h.name.size() + 2 + longest_fold_piece(h.value) > 998)
+            return invalid(why, field + ".value: a word too long for one line of 998 octets "
+                                        "(with the spaces before it, or after the last word)");
     }
     std::string id = message_id_;
     if (!id.empty()) {
