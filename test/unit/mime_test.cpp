@@ -216,9 +216,7 @@ BOOST_AUTO_TEST_CASE(runs_of_spaces_never_pass_998_octets) {
                 m.cc({box});
             else
                 m.reply_to({box});
-            const auto msg = m.to_string();
-            check_invariants(msg);
-            BOOST_TEST(msg.find("\r\n" + f + ": ") != std::string::npos);
+            check_invariants(m.to_string());
         }
     }
     // Where the pieces fit, the name stays one quoted string and unfolds to itself.
@@ -235,11 +233,14 @@ BOOST_AUTO_TEST_CASE(runs_of_spaces_never_pass_998_octets) {
     for (const std::string& value :
          {"a" + std::string(900, ' ') + "b", std::string(77, 'x') + " \t",
           std::string(77, 'x') + " \t y", std::string(60, 'x') + std::string(30, ' ') + "\t",
-          std::string(989, ' ') + "a"})
+          std::string(990, ' ') + "a", std::string(500, 'x') + "\t " + std::string(500, 'y'),
+          "x\t" + std::string(991, ' ') + "a"})
         BOOST_TEST(custom(value) == value);
+    // "X-Run: " and 991 octets is a line of 998.
     for (const std::string& value :
          {"a" + spaces + "b", std::string(950, 'x') + std::string(100, ' '), spaces + "a",
-          "a " + std::string(990, '\t')})
+          "a " + std::string(990, '\t'), std::string(991, ' ') + "a",
+          "x\t" + std::string(992, ' ') + "a"})
         BOOST_TEST(refusal(minimal().header("X-Run", value)).rfind("headers[0].value: a word", 0) ==
                    0);
 }

@@ -171,20 +171,28 @@ inline std::vector<std::string_view> words_of(std::string_view text) {
 }
 
 // The pieces of `text` a fold may go between, so that joining them with one space each gives
-// `text` back. A fold replaces the first space after a word, and only when a word follows: the
-// rest of a run of spaces or tabs stays with the word after it, trailing ones with the last
-// word. So no continuation line holds only white space (obsolete syntax, RFC 5322 4.2), and a
-// long run of spaces makes a long piece, which callers bound like a long word.
+// `text` back. A fold replaces a space after the piece's first character other than a space or
+// tab, and only when such a character follows: the rest of a run of spaces or tabs stays with
+// the word after it, trailing ones with the last word. So no continuation line holds only white
+// space (obsolete syntax, RFC 5322 4.2), and a long run of spaces makes a long piece, which
+// callers bound like a long word.
 inline std::vector<std::string_view> fold_pieces(std::string_view text) {
-    auto is_wsp = [](char c) { return c == ' ' || c == '\t'; };
     std::vector<std::string_view> pieces;
     std::size_t start = 0;
-    for (std::size_t i = 1; i < text.size(); ++i) {
-        if (text[i] == ' ' && !is_wsp(text[i - 1]) &&
-            text.find_first_not_of(" \t", i) != std::string_view::npos) {
-            pieces.push_back(text.substr(start, i - start));
-            start = i + 1;
+    bool has_text = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != ' ') {
+            has_text = has_text || text[i] != '\t';
+            continue;
         }
+        if (!has_text)
+            continue;
+        const auto next = text.find_first_not_of(" \t", i);
+        if (next == std::string_view::npos)
+            break; // white space to the end: it stays with the last piece
+        pieces.push_back(text.substr(start, i - start));
+        start = i + 1;
+        has_text = false;
     }
     pieces.push_back(text.substr(start));
     return pieces;
