@@ -13,6 +13,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,7 +23,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -185,11 +185,12 @@ public:
 
     void close() {
         resolver_.cancel();
-        timer_.cancel();
+        disarm_deadline();
+        boost::system::error_code ignored;
         if (tls_stream_)
-            beast::get_lowest_layer(*tls_stream_).close();
+            tls_stream_->next_layer().close(ignored);
         if (plain_stream_)
-            plain_stream_->close();
+            plain_stream_->close(ignored);
         connected_ = false;
     }
 
@@ -214,8 +215,33 @@ private:
                                                            http_response& resp);
     bool idle_connection_is_usable();
 
-    beast::tcp_stream& tcp() {
-        return tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : *plain_stream_;
+    tcp::socket& socket() { return tls_stream_ ? tls_stream_->next_layer() : *plain_stream_; }
+
+    // One timer bounds a whole phase (connecting, then the exchange): when it fires it closes
+    // the socket, which ends whatever operation is pending, and the phase reports timed_out.
+    // Arming it once per phase, not once per read and write as a timed stream does, keeps
+    // timer bookkeeping off each operation.
+    void arm_deadline(clock::time_point at) {
+        deadline_passed_ = false;
+        timer_.expires_at(at);
+        timer_.async_wait([weak = weak_from_this(),
+                           generation = ++deadline_generation_](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (ec || !self || generation != self->deadline_generation_)
+                return; // cancelled, or superseded by a later phase
+            self->deadline_passed_ = true;
+            self->close();
+        });
+    }
+
+    void disarm_deadline() {
+        ++deadline_generation_; // a wait already completed but not yet run is stale too
+        timer_.cancel();
+    }
+
+    // A phase's error, as the caller sees it: an operation the deadline cut short timed out.
+    boost::system::error_code after_deadline(boost::system::error_code ec) const {
+        return ec && deadline_passed_ ? make_error_code(asio::error::timed_out) : ec;
     }
 
     asio::any_io_executor executor_;
@@ -223,8 +249,10 @@ private:
     std::shared_ptr<lazy_tls_context> tls_context_;
     tcp::resolver resolver_;
     asio::steady_timer timer_;
-    std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
-    std::optional<beast::tcp_stream> plain_stream_;
+    std::uint64_t deadline_generation_ = 0; // of the one deadline wait that counts
+    bool deadline_passed_ = false;          // the current phase's deadline closed the socket
+    std::optional<beast::ssl_stream<tcp::socket>> tls_stream_;
+    std::optional<tcp::socket> plain_stream_;
     bool connected_ = false;
     std::string peer_scheme_, peer_host_, peer_port_;
     exchange_buffers buffers_;
@@ -270,7 +298,7 @@ inline boost::system::error_code certificate_failure(SSL* ssl) {
 // After a failed write, Asio's TLS engine still holds the records it could not send, and
 // would try to send them before reading. They belong to a request the server stopped reading:
 // dropping them lets the read find the answer the server sent before it closed.
-inline void drop_unsent_tls_records(beast::ssl_stream<beast::tcp_stream>& stream) noexcept {
+inline void drop_unsent_tls_records(beast::ssl_stream<tcp::socket>& stream) noexcept {
     if (BIO* outgoing = SSL_get_wbio(stream.native_handle()))
         (void)BIO_reset(outgoing);
 }
@@ -341,17 +369,19 @@ https_connection::connect(const http_request& req, http_response& resp,
     } else
         plain_stream_.emplace(executor_);
 
-    auto& lowest = tcp();
-    lowest.expires_at(connect_deadline);
+    // Connecting, the proxy's tunnel and the TLS handshake share the connect deadline.
+    arm_deadline(connect_deadline);
+    auto& sock = socket();
     auto [connect_ec, ep] =
-        co_await lowest.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+        co_await asio::async_connect(sock, endpoints, asio::as_tuple(asio::use_awaitable));
     (void)ep;
     if (connect_ec)
-        co_return normalize(connect_ec);
-    lowest.socket().set_option(tcp::no_delay(true));
+        co_return after_deadline(normalize(connect_ec));
+    boost::system::error_code option_ec;
+    sock.set_option(tcp::no_delay(true), option_ec);
     if (via_proxy) {
         if (auto ec = co_await open_tunnel(req, resp))
-            co_return ec;
+            co_return after_deadline(ec);
     }
 
     if (tls) {
@@ -374,7 +404,7 @@ https_connection::connect(const http_request& req, http_response& resp,
         if (handshake_ec) {
             if (auto rejected = certificate_failure(ssl))
                 co_return rejected;
-            co_return normalize(handshake_ec);
+            co_return after_deadline(normalize(handshake_ec));
         }
     }
     peer_scheme_ = req.scheme;
@@ -397,9 +427,9 @@ https_connection::open_tunnel(const http_request& req, http_response& resp) {
     if (!proxy_->authorization.empty())
         head += "Proxy-Authorization: " + proxy_->authorization + "\r\n";
     head += "\r\n";
-    auto& stream = tcp();
+    auto& sock = socket();
     auto [write_ec, written] =
-        co_await asio::async_write(stream, asio::buffer(head), asio::as_tuple(asio::use_awaitable));
+        co_await asio::async_write(sock, asio::buffer(head), asio::as_tuple(asio::use_awaitable));
     resp.bytes_written += written;
     if (write_ec)
         co_return normalize(write_ec);
@@ -411,7 +441,7 @@ https_connection::open_tunnel(const http_request& req, http_response& resp) {
         answer.skip(true); // the body of a refusal is not read: the connection is dropped
         answer.header_limit(static_cast<std::uint32_t>(max_response_head - head_bytes));
         auto [read_ec, read] = co_await http::async_read_header(
-            stream, buffers_.read, answer, asio::as_tuple(asio::use_awaitable));
+            sock, buffers_.read, answer, asio::as_tuple(asio::use_awaitable));
         resp.bytes_read += read;
         head_bytes += read;
         if (read_ec == http::error::header_limit || read_ec == http::error::buffer_overflow)
@@ -440,9 +470,9 @@ https_connection::open_tunnel(const http_request& req, http_response& resp) {
 // server closed while idle (safe to replace) from one it closed after reading the request
 // (the outcome is unknown).
 inline bool https_connection::idle_connection_is_usable() {
-    auto& socket = tcp().socket();
+    auto& sock = socket();
     char byte;
-    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -466,7 +496,7 @@ https_connection::exchange(const http_request& req, http_response& resp) {
                 co_return ec;
             }
         }
-        tcp().expires_at(deadline);
+        arm_deadline(deadline);
         exchange_progress progress;
         boost::system::error_code ec;
         const std::size_t cap = options_.max_response_size;
@@ -475,6 +505,7 @@ https_connection::exchange(const http_request& req, http_response& resp) {
                                         drop_unsent_tls_records);
         else
             ec = co_await http_exchange(*plain_stream_, buffers_, req, resp, cap, progress);
+        ec = after_deadline(ec);
         // A 408 that came while a reused connection's write failed is the server closing it
         // for idleness: nothing was read, so it is an idle close like any other.
         if (!ec && reused && round == 0 && progress.write_failed && resp.status == 408 &&
@@ -486,8 +517,7 @@ https_connection::exchange(const http_request& req, http_response& resp) {
         if (!ec && !progress.keep_alive)
             close();
         if (!ec) {
-            if (connected_)
-                tcp().expires_never();
+            disarm_deadline();
             co_return ec;
         }
         close();
