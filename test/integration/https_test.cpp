@@ -233,6 +233,30 @@ BOOST_AUTO_TEST_CASE(timeout_after_the_request_is_outcome_unknown_once) {
     BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
 }
 
+// The deadline of an attempt is a timer, and a timer left waiting is outstanding work: after
+// the last answer (or failure) run() must return at once, not when a long timeout expires.
+BOOST_AUTO_TEST_CASE(no_timer_outlives_an_exchange) {
+    for (auto what : {reply::kind::respond, reply::kind::respond_then_close, reply::kind::drop}) {
+        BOOST_TEST_CONTEXT("server reply kind " << static_cast<int>(what)) {
+            test_server server([what](const request&, int) { return answer(200, ok_body, what); },
+                               &good_cert());
+            auto https = trusting(good_cert());
+            https.connect_timeout = 10min;
+            https.attempt_timeout = 10min;
+            boost::asio::io_context ioc;
+            cfmail::client client(cfmail::https_transport(ioc.get_executor(), https),
+                                  cfmail::api_token{"t"}, options_for(server));
+            cfmail::diagnostics diag;
+            int completed = 0;
+            auto req = message();
+            client.async_send_raw(req, diag, [&](boost::system::error_code, auto) { ++completed; });
+            ioc.run_for(30s);
+            BOOST_TEST_REQUIRE(completed == 1);
+            BOOST_TEST(ioc.stopped(), "run() still had work after the send completed");
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(unknown_ca_is_rejected_before_sending) {
     test_server server([](const request&, int) { return ok(); }, &good_cert());
     cfmail::https_options https; // system roots only
