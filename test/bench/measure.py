@@ -6,7 +6,8 @@
       Runs wrk (one thread, CONNECTIONS connections, each with one POST of BODY_FILE in
       flight) for SECONDS and for twice as long, and prints one JSON line in the clients'
       format: requests, sends per second, CPU per send (user + system of the wrk process, from
-      its rusage: the difference between the two runs) and peak RSS.
+      its rusage: the difference between the two runs) and peak RSS. A pair too noisy to give
+      a figure is run again at twice the durations (see run_wrk).
 
   measure.py counts COMMAND...
       Runs COMMAND twice under `strace -f -c` and twice under valgrind, with its N argument
@@ -27,6 +28,11 @@ import tempfile
 # Longest a measured run may take (valgrind slows a client about fifty times): a client or
 # server that hangs ends the measurement with an error instead of holding it forever.
 RUN_TIMEOUT_S = 900
+
+# How long wrk lets one request take before counting it as a socket error. Its default, 2 s,
+# is less than a 10 MiB exchange can take when this shared machine stalls; the bench measures
+# CPU, not latency, so only a request that never ends is an error.
+WRK_REQUEST_TIMEOUT = "60s"
 
 # Pairs of wrk runs, each twice as long as the one before, tried before a CPU figure is
 # declared too noisy: at most 1 + 2 + 2 + 4 + 4 + 8 = 21 s for a one-second request.
@@ -51,7 +57,8 @@ def wrk_command(url, connections, body, seconds):
     with open(script, "w") as out:
         out.write(LUA)
     env = dict(os.environ, CFMAIL_WRK_BODY=body)
-    return ["wrk", "-t1", f"-c{connections}", f"-d{seconds}", "-s", script, url], env
+    return ["wrk", "-t1", f"-c{connections}", f"-d{seconds}", f"--timeout={WRK_REQUEST_TIMEOUT}",
+            "-s", script, url], env
 
 
 def wrk_requests(output):
