@@ -407,6 +407,12 @@ https_connection::connect(const http_request& req, http_response& resp,
             co_return after_deadline(normalize(handshake_ec));
         }
     }
+    // The last step may have succeeded in the very turn in which the deadline, or a
+    // cancellation, closed the socket: the connection is not usable then.
+    if (deadline_passed_)
+        co_return make_error_code(asio::error::timed_out);
+    if (!socket().is_open())
+        co_return make_error_code(asio::error::operation_aborted);
     peer_scheme_ = req.scheme;
     peer_host_ = req.host;
     peer_port_ = req.port;
@@ -556,8 +562,12 @@ start_https_exchange(const std::shared_ptr<https_connection>& conn, const http_r
                                                         boost::system::error_code ec) mutable {
                        if (slot.is_connected())
                            slot.clear();
-                       if (failure)
+                       if (failure) {
+                           // An exception (an allocation that failed) left the connection
+                           // in an unknown state, and its deadline timer armed.
+                           conn->close();
                            ec = asio::error::fault;
+                       }
                        if (conn->cancelled && ec)
                            ec = asio::error::operation_aborted;
                        asio::dispatch(asio::append(std::move(h), ec));
