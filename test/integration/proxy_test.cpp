@@ -10,11 +10,13 @@
 #include <cfmail/https_client.hpp>
 #include <cfmail/testing/mock_transport.hpp>
 
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <fcntl.h>
 #include <mutex>
 #include <optional>
@@ -141,6 +143,8 @@ private:
 
 // A CONNECT server that answers every request with `answer`, then closes: the faults a real
 // proxy does not make on demand.
+// Reads one request head per connection and writes `answer`; an empty answer means none: the
+// connection is held open, silent, until the proxy is destroyed.
 class fake_proxy {
 public:
     explicit fake_proxy(std::string answer)
@@ -184,6 +188,12 @@ private:
             std::lock_guard lock(mutex_);
             requests_.emplace_back(asio::buffers_begin(buffer.data()),
                                    asio::buffers_begin(buffer.data()) + static_cast<long>(n));
+        }
+        if (answer_.empty()) {
+            char byte;
+            co_await asio::async_read(socket, asio::buffer(&byte, 1),
+                                      asio::as_tuple(asio::use_awaitable));
+            co_return;
         }
         co_await asio::async_write(socket, asio::buffer(answer_),
                                    asio::as_tuple(asio::use_awaitable));
@@ -431,6 +441,19 @@ BOOST_AUTO_TEST_CASE(faults_of_a_proxy_fail_before_anything_is_written) {
         BOOST_TEST(out.ec != cfmail::error::proxy_refused);
         BOOST_TEST(out.diag.attempts == 3u);
         BOOST_TEST(!cfmail::may_have_been_sent(out.ec, out.diag));
+    }
+    { // a proxy that never answers the CONNECT: connect_timeout ends each attempt
+        fake_proxy proxy("");
+        auto https = through(proxy.url());
+        https.connect_timeout = 200ms;
+        https.attempt_timeout = 30s;
+        const auto started = std::chrono::steady_clock::now();
+        auto out = send_through(server, https);
+        BOOST_TEST(out.ec == boost::asio::error::timed_out, out.ec.message());
+        BOOST_TEST(out.diag.attempts == 3u); // nothing was written: retried
+        BOOST_TEST(!cfmail::may_have_been_sent(out.ec, out.diag));
+        BOOST_TEST(proxy.requests().size() == 3u);
+        BOOST_TEST((std::chrono::steady_clock::now() - started < 10s)); // not attempt_timeout
     }
     { // interim answers are read past: the refusal after them is what counts
         fake_proxy proxy("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
