@@ -74,9 +74,11 @@ public:
     ~basic_client() { shut_down(); }
 
     /// The executor of the transport, on which asynchronous operations complete by default.
-    auto get_executor() const requires async_transport<Transport> {
-        return state_->transport.get_executor();
-    }
+    // A template, so that an explicit instantiation of a blocking client leaves it out on
+    // compilers that instantiate constrained members anyway (clang before 15).
+    template <class Self = Transport>
+    requires async_transport<Self>
+    auto get_executor() const { return state_->transport.get_executor(); }
 
     /// The transport, e.g. to inspect a mock or to close a connection.
     Transport& transport() noexcept { return state_->transport; }

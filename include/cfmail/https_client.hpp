@@ -22,9 +22,7 @@ using pooled_client = basic_client<pooled_https_transport>;
 
 #ifdef CFMAIL_SEPARATE_COMPILATION
 // Compiled once, in the translation unit that includes <cfmail/src.hpp>.
-extern template class basic_client<https_transport>;
 extern template class basic_client<blocking_https_transport>;
-extern template class basic_client<pooled_https_transport>;
 #endif
 
 } // namespace cfmail

@@ -33,9 +33,10 @@
 #include <cfmail/https_client.hpp>
 
 namespace cfmail {
-template class basic_client<https_transport>;
+// The blocking members run the exchange: compiled here, not in every file that sends. The
+// asynchronous clients' operations are templates of their completion token, which an explicit
+// instantiation of the class would not compile, so they are left out.
 template class basic_client<blocking_https_transport>;
-template class basic_client<pooled_https_transport>;
 } // namespace cfmail
 
 #endif

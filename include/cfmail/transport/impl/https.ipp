@@ -677,7 +677,7 @@ private:
         std::shared_ptr<https_connection> conn;
         bool busy = false;
         std::uint64_t exchange_id = 0;
-        clock::time_point idle_since;
+        clock::time_point idle_since{};
     };
 
     struct waiter {
