@@ -462,11 +462,13 @@ BOOST_AUTO_TEST_CASE(faults_of_a_proxy_fail_before_anything_is_written) {
         BOOST_TEST(out.ec == cfmail::error::proxy_refused);
         BOOST_TEST(out.diag.proxy_status == 407u);
     }
-    // No HTTP answer a proxy gives: a head over the cap, bytes after a 2xx. Refused, not
-    // repeated, and certainly not "maybe sent".
+    // No HTTP answer a proxy gives: a head over the cap, bytes after a 2xx, another protocol,
+    // a page without a status line. Refused, not repeated, and certainly not "maybe sent".
     for (const std::string& answer :
          {"HTTP/1.1 200 OK\r\nX-Filler: " + std::string(70 * 1024, 'a') + "\r\n\r\n",
-          std::string("HTTP/1.1 200 Connection established\r\n\r\nstray bytes")}) {
+          std::string("HTTP/1.1 200 Connection established\r\n\r\nstray bytes"),
+          std::string("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n\r\n"),
+          std::string("<html><body>Blocked by policy</body></html>\r\n\r\n")}) {
         fake_proxy proxy(answer);
         auto out = send_through(server, through(proxy.url()));
         BOOST_TEST(out.ec == cfmail::error::proxy_refused);
@@ -487,6 +489,17 @@ BOOST_AUTO_TEST_CASE(faults_of_a_proxy_fail_before_anything_is_written) {
             BOOST_TEST(std::string(e.what()).find("SECRETpw") == std::string::npos, e.what());
         }
     }
+}
+
+// A plain-HTTP base URL (a local emulator) never goes through the proxy: in its tunnel the
+// token would cross to the proxy in clear, and the request land on the proxy's loopback.
+BOOST_AUTO_TEST_CASE(plain_http_is_not_sent_through_the_proxy) {
+    test_server server([](const request&, int) { return ok(); });
+    fake_proxy proxy("HTTP/1.1 200 Connection established\r\n\r\n");
+    auto out = send_through(server, through(proxy.url()));
+    BOOST_TEST(!out.ec, out.ec.message());
+    BOOST_TEST(server.requests() == 1);
+    BOOST_TEST(proxy.requests().empty());
 }
 
 BOOST_AUTO_TEST_CASE(cfmail_send_uses_the_environment_and_its_options) {

@@ -37,9 +37,9 @@ struct tls_options {
     bool use_system_roots = false;
 };
 
-/// An HTTP proxy that every connection goes through: a tunnel is opened with
+/// An HTTP proxy that every HTTPS connection goes through: a tunnel is opened with
 /// `CONNECT host:port`, and TLS then runs inside it with the real host's name and verification,
-/// exactly as without a proxy.
+/// exactly as without a proxy. A plain `http://` base URL is reached directly.
 struct proxy_options {
     /// `http://[user:password@]host[:port]`; `http://` may be left out, and the port is 1080
     /// when absent (as with curl). The user and password, percent-decoded, are sent only in

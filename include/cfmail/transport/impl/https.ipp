@@ -325,7 +325,10 @@ https_connection::connect(const http_request& req, http_response& resp,
     // its timer instead, which the answer or close() cuts short, and abandons a late answer.
     auto resolve = std::make_shared<pending_resolve>();
     timer_.expires_at(connect_deadline);
-    const bool via_proxy = proxy_ && proxy_->applies_to(req.host, req.port);
+    // Only HTTPS goes through the proxy: a plain request in its tunnel would show the token
+    // and the message to the proxy, and land on the proxy's own loopback.
+    const bool via_proxy =
+        req.scheme == "https" && proxy_ && proxy_->applies_to(req.host, req.port);
     resolver_.async_resolve(
         via_proxy ? proxy_->host : req.host, via_proxy ? proxy_->port : req.port,
         [resolve, weak = weak_from_this()](boost::system::error_code ec,
@@ -452,6 +455,11 @@ https_connection::open_tunnel(const http_request& req, http_response& resp) {
         head_bytes += read;
         if (read_ec == http::error::header_limit || read_ec == http::error::buffer_overflow)
             co_return make_error_code(error::proxy_refused); // no answer a proxy gives
+        // Anything but an HTTP answer (a TLS server, garbage) is no proxy's: asking again would
+        // meet the same. A proxy that closed without answering may be restarting.
+        if (read_ec && read_ec.category() == make_error_code(http::error::bad_version).category() &&
+            read_ec != http::error::end_of_stream && read_ec != http::error::partial_message)
+            co_return make_error_code(error::proxy_refused);
         if (read_ec)
             co_return normalize(read_ec);
         const unsigned status = answer.get().result_int();
