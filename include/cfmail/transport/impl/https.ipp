@@ -484,6 +484,13 @@ https_connection::open_tunnel(const http_request& req, http_response& resp) {
 // server closed while idle (safe to replace) from one it closed after reading the request
 // (the outcome is unknown).
 inline bool https_connection::idle_connection_is_usable() {
+    // TLS reads the socket in records: bytes that came with the end of the answer (a stray
+    // record, a close_notify) may already sit in OpenSSL, where the socket does not show them.
+    if (tls_stream_) {
+        SSL* ssl = tls_stream_->native_handle();
+        if (SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0)
+            return false;
+    }
     auto& sock = socket();
     char byte;
     const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -509,6 +516,12 @@ https_connection::exchange(const http_request& req, http_response& resp) {
                 close();
                 co_return ec;
             }
+        }
+        // Connecting may have ended in the very turn in which the deadline passed, its timer's
+        // handler not yet run: re-arming would forget it, and the write would start at once.
+        if (clock::now() >= deadline) {
+            close();
+            co_return make_error_code(asio::error::timed_out);
         }
         arm_deadline(deadline);
         exchange_progress progress;
