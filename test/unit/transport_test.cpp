@@ -207,6 +207,17 @@ BOOST_AUTO_TEST_CASE(switching_protocols_is_a_bad_response_after_the_write) {
     BOOST_TEST(out.resp.status == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_status_below_100_is_a_bad_response_after_the_write) {
+    for (const char* status : {"000", "099", "042"}) {
+        auto out = run_exchange(std::string("HTTP/1.1 ") + status + " Odd\r\n" +
+                                    "Content-Length: 2\r\n\r\n{}",
+                                peer::closes);
+        BOOST_TEST(out.ec == error::bad_response, status);
+        BOOST_TEST(out.resp.request_written);
+        BOOST_TEST(out.resp.status == 0u);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(endless_interim_answers_meet_the_head_cap) {
     std::string answer;
     while (answer.size() < 2 * detail::max_response_head)

@@ -233,7 +233,11 @@ read_final_answer(Stream& stream, exchange_buffers& buffers, http_response& resp
         resp.bytes_read += read;
         if (read_ec)
             co_return normalize(read_ec);
-        if (resp.status >= 200 || resp.status < 100) {
+        // A status below 100 is no HTTP answer; after the write it says nothing of what the
+        // server did with the request.
+        if (resp.status < 100)
+            co_return make_error_code(error::bad_response);
+        if (resp.status >= 200) {
             // Bytes after the answer belong to no request: the connection is not reused.
             progress.keep_alive = reader.keep_alive() && buffers.read.size() == 0;
             co_return boost::system::error_code{};
