@@ -619,6 +619,24 @@ BOOST_AUTO_TEST_CASE(diagnostics_describe_the_last_attempt) {
     BOOST_TEST(s.diag.attempts == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(an_answer_does_not_describe_a_later_attempt_that_got_none) {
+    stepper s;
+    s.answer(500, error_500, {{"cf-ray", "first"}, {"retry-after", "1"}});
+    BOOST_TEST_REQUIRE(!s.diag.errors.empty());
+    s.waited();
+    auto a = s.fail(boost::asio::error::connection_reset, true);
+    BOOST_TEST((a.what == kind::done));
+    BOOST_TEST(a.ec == error::outcome_unknown);
+    BOOST_TEST(s.diag.http_status == 0u);
+    BOOST_TEST(s.diag.cf_ray.empty());
+    BOOST_TEST(s.diag.errors.empty());
+    BOOST_TEST(s.diag.messages.empty());
+    BOOST_TEST(!s.diag.retry_after.has_value());
+    BOOST_TEST(s.diag.transport_error == boost::asio::error::connection_reset);
+    BOOST_TEST(s.diag.attempts == 2u);
+    BOOST_TEST(may_have_been_sent(a.ec, s.diag));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace unit_retry_test

@@ -291,6 +291,12 @@ CFMAIL_DECL next_action exchange_machine::retry_after(std::chrono::milliseconds 
 
 CFMAIL_DECL next_action exchange_machine::on_transport_error(boost::system::error_code ec) {
     const bool written = response_.request_written;
+    // This attempt got no answer: what an earlier one answered no longer describes the send.
+    diag_->http_status = 0;
+    diag_->cf_ray.clear();
+    diag_->errors.clear();
+    diag_->messages.clear();
+    diag_->retry_after.reset();
     diag_->detail.clear();
     diag_->proxy_status = response_.proxy_status;
     if (ec == boost::asio::error::operation_aborted) {
