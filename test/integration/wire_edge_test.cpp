@@ -465,6 +465,37 @@ BOOST_AUTO_TEST_CASE(a_slow_resolver_is_bounded_by_connect_timeout_in_every_tran
     BOOST_TEST(slow_resolutions >= 3); // one resolver thread: later queries queue behind
 }
 
+// A terminal cancellation emitted before the exchange's first step ran (co_spawn posts it)
+// found nothing to close: the exchange went on to resolve the name and stopped only when the
+// resolver answered. It must end at once, without a resolution.
+BOOST_AUTO_TEST_CASE(a_send_cancelled_before_its_first_step_resolves_nothing) {
+    slow_resolver_ms = 3000;
+    const int resolutions_before = slow_resolutions;
+    cfmail::https_options https;
+    https.connect_timeout = 10s;
+    auto opts = fast_retries("https://api.slow.test:9/client/v4", 10ms);
+    asio::io_context ioc;
+    cfmail::client client(cfmail::https_transport(ioc.get_executor(), https),
+                          cfmail::api_token{"t"}, opts);
+    asio::cancellation_signal signal;
+    outcome o;
+    const auto start = clock_type::now();
+    client.async_send_raw(
+        message(), o.diag,
+        asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code ec, auto) {
+            o.ec = ec;
+            o.completed = true;
+        }));
+    signal.emit(asio::cancellation_type::terminal);
+    while (!o.completed && ioc.run_one_for(10s)) {
+    }
+    BOOST_TEST(o.completed);
+    BOOST_TEST(o.ec == asio::error::operation_aborted, o.ec.message());
+    BOOST_TEST((clock_type::now() - start < 1500ms)); // not the resolver's 3 s
+    BOOST_TEST(slow_resolutions == resolutions_before);
+    BOOST_TEST(!cfmail::may_have_been_sent(o.ec, o.diag));
+}
+
 BOOST_AUTO_TEST_CASE(a_resolver_that_answers_in_time_still_connects) {
     slow_resolver_ms = 50;
     test_server server([](const request&, int) {

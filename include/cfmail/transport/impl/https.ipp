@@ -499,6 +499,10 @@ inline bool https_connection::idle_connection_is_usable() {
 
 inline asio::awaitable<boost::system::error_code>
 https_connection::exchange(const http_request& req, http_response& resp) {
+    // A cancellation may come between the start and this first step (co_spawn posts it),
+    // when there was nothing to close yet: no name is then resolved, no connection opened.
+    if (cancelled)
+        co_return make_error_code(asio::error::operation_aborted);
     // The operation's deadline, when sooner, bounds the attempt too.
     // Nothing is written after the operation's deadline, not even on an open connection (a
     // write is attempted at once, before an expired timer could stop it).
